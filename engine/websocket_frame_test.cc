@@ -1,0 +1,62 @@
+#include "engine/websocket_frame.h"
+
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <vector>
+
+namespace tcpkali::engine::ws {
+namespace {
+
+TEST_CASE("frame header lengths switch at 126 and 65536 bytes") {
+  struct Row {
+    uint64_t payload;
+    bool masked;
+    size_t header;
+  };
+  const Row rows[] = {{0, false, 2},      {125, false, 2},  {126, false, 4},
+                      {65535, false, 4},  {65536, false, 10},
+                      {0, true, 6},       {125, true, 6},   {126, true, 8},
+                      {1 << 20, true, 14}};
+  for (const Row& row : rows) {
+    FrameHeader h{.payload_bytes = row.payload};
+    if (row.masked) h.mask_key = 0x01020304;
+    uint8_t out[kMaxFrameHeaderBytes];
+    CHECK(EncodeFrameHeader(out, h) == row.header);
+    CHECK(FrameHeaderBytes(h) == row.header);
+  }
+}
+
+TEST_CASE("header bytes follow RFC 6455 layout") {
+  uint8_t out[kMaxFrameHeaderBytes];
+  size_t n = EncodeFrameHeader(
+      out, {.opcode = Opcode::kBinary, .fin = false, .rsv = 0x4,
+            .payload_bytes = 300, .mask_key = 0xA1B2C3D4});
+  REQUIRE(n == 8);
+  CHECK(out[0] == 0x42);  // !FIN, RSV1, binary
+  CHECK(out[1] == (0x80 | 126));
+  CHECK(out[2] == 0x01);
+  CHECK(out[3] == 0x2C);
+  CHECK(out[4] == 0xA1);
+  CHECK(out[7] == 0xD4);
+}
+
+TEST_CASE("masking in pieces equals masking at once, and twice restores") {
+  std::vector<uint8_t> data(1000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7);
+  std::vector<uint8_t> whole = data, pieces = data;
+  MaskPayload(whole.data(), whole.size(), 0xDEADBEEF, 0);
+  size_t cuts[] = {0, 3, 17, 18, 500, 1000};
+  for (size_t i = 0; i + 1 < std::size(cuts); ++i) {
+    MaskPayload(pieces.data() + cuts[i], cuts[i + 1] - cuts[i], 0xDEADBEEF,
+                cuts[i]);
+  }
+  CHECK(whole == pieces);
+  CHECK(whole[0] == (data[0] ^ 0xDE));
+  CHECK(whole[5] == (data[5] ^ 0xAD));
+  MaskPayload(whole.data(), whole.size(), 0xDEADBEEF, 0);
+  CHECK(whole == data);
+}
+
+}  // namespace
+}  // namespace tcpkali::engine::ws

@@ -65,6 +65,9 @@ struct Config {
   int verbosity = 1;
   // -w. 0 until cli::Validate() fills in the default from the CPU count.
   int workers = 0;
+  // True when -w was given: the engine then never changes the count (and a
+  // count too small for the descriptor limits is an error, exit 70).
+  bool workers_explicit = false;
   // -T. nullopt: run until interrupted (-T -1).
   std::optional<int64_t> duration_ns = 10'000'000'000;
   // --check-limits: print the limits preflight for this run and exit.

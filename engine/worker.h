@@ -1,0 +1,243 @@
+// Worker: one thread, one io_uring, one fixed slab of connections.
+//
+// A worker owns everything it touches on the data path: its ring, its
+// receive buffers, its timing wheel, its connection slots and its stats
+// counters. It shares only the read-only RunPlan and the RunControl through
+// which the main thread moves it from phase to phase. Nothing is allocated
+// after Setup(): the slab, the buffer pool, the scratch chunks and the work
+// lists are sized there.
+//
+// Slot layout, which is also the fixed-file table layout of its ring:
+//   [0, client_slots)                         outgoing connections
+//   [client_slots, client_slots + accept)     accepted connections, indices
+//                                             chosen by the kernel
+//   [table - 1]                               the listener (with -l)
+//
+// The loop (Loop()): read the clock once; expire due timers; open the
+// connections the connect pacer allows; submit everything prepared and wait
+// for a completion or the wheel's next deadline in one io_uring_enter; reap
+// the completions in a batch and advance the CQ once per batch.
+//
+// Example (engine.cc):
+//   Worker worker(index, plan, stats, control);
+//   std::thread t([&] { worker.Run(); });
+//   ... control.phase = Phase::kDrain; worker.Wake(); ... t.join();
+#ifndef TCPKALI_ENGINE_WORKER_H_
+#define TCPKALI_ENGINE_WORKER_H_
+
+#include <liburing.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/buffer_ring.h"
+#include "engine/connection.h"
+#include "engine/ring.h"
+#include "engine/run_plan.h"
+#include "engine/tag.h"
+#include "engine/fast_random.h"
+#include "engine/timing_wheel.h"
+#include "stats/worker_stats.h"
+
+namespace tcpkali::engine {
+
+// Per-worker scratch space for messages expanded at send time: a fixed pool
+// of chunks, each held by one connection while its send is in flight.
+class ScratchPool {
+ public:
+  struct Chunk {
+    uint32_t begin = 0;      // unsent bytes are [begin, end)
+    uint32_t end = 0;
+    uint32_t messages = 0;   // whole messages in the chunk, counted when sent
+  };
+  // `count` chunks of `bytes` each, mapped lazily. Fails when unmappable.
+  [[nodiscard]] absl::Status Init(uint32_t count, size_t bytes);
+  ~ScratchPool();
+
+  // A free chunk, or kNoScratch when all are in use.
+  uint32_t Acquire();
+  void Release(uint32_t id);
+  bool HasFree() const { return !free_.empty(); }
+  uint8_t* Data(uint32_t id) { return base_ + static_cast<size_t>(id) * bytes_; }
+  Chunk& chunk(uint32_t id) { return chunks_[id]; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  uint8_t* base_ = nullptr;
+  size_t mapped_ = 0;
+  size_t bytes_ = 0;
+  std::vector<Chunk> chunks_;
+  std::vector<uint32_t> free_;
+};
+
+class Worker {
+ public:
+  Worker(int index, const RunPlan& plan, stats::WorkerStats& stats,
+         RunControl& control);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // The thread body: Setup(), report it at the start barrier, then Loop()
+  // until the run is stopped.
+  void Run();
+
+  // Interrupts the worker's wait so that it sees a phase change. Any thread.
+  void Wake();
+
+ private:
+  // A setsockopt applied to every connection (TCP_NODELAY, SO_RCVBUF,
+  // SO_SNDBUF): the value lives here so that the kernel can read it when
+  // the linked SQE runs.
+  struct SocketOption {
+    int level = 0;
+    int name = 0;
+    int value = 0;
+  };
+  struct SocketOptions {
+    int one = 1;
+    std::vector<SocketOption> list;
+  };
+
+  // --- Setup and the loop (worker.cc) --------------------------------------
+  absl::Status Setup();
+  absl::Status SetupListener();
+  absl::Status RunSetupChain(int sqes);
+  absl::Status ListenError(int err) const;
+  void ReportReady(const absl::Status& status);
+  void Loop();
+  void Dispatch(const io_uring_cqe& cqe);
+  void OnTimer(TimerNode* node);
+  void ArmWake();
+  void OnWake(int res);
+  void EnterDrain();
+  void EnterStop();
+  bool DrainComplete() const;
+  void PublishHealth();
+  io_uring_sqe* Sqe(Op op, uint32_t slot, uint32_t generation);
+  int64_t RealtimeUs(int64_t monotonic_ns) const {
+    return (monotonic_ns + plan_.realtime_offset_ns) / 1000;
+  }
+
+  // --- Connection lifecycles (worker_connect.cc) ---------------------------
+  void AddPending(Connection& c);
+  void DonePending(Connection& c);
+  uint32_t NextUid();
+  void ResetSlot(Connection& c, ConnState state, uint8_t flags);
+  void OpenConnections();
+  void StartConnect(uint32_t slot);
+  const Endpoint* NextSource(uint32_t endpoint);
+  void PrepSocketChain(Connection& c, uint32_t slot, const Endpoint& destination);
+  bool PrepSocketFallback(Connection& c, uint32_t slot,
+                          const Endpoint& destination);
+  void OnConnectStep(Connection& c, uint32_t slot, Op op, int res);
+  void CountConnectFailure(FailCause cause, int err, uint32_t endpoint);
+  void OnEstablished(Connection& c, uint32_t slot);
+  void ArmAccept();
+  void OnAccept(const io_uring_cqe& cqe);
+  void BeginClose(Connection& c, uint32_t slot);
+  void ShutWrite(Connection& c, uint32_t slot);
+  void SubmitClose(Connection& c, uint32_t slot);
+  void OnTeardownStep(Connection& c, uint32_t slot, Op op, int res);
+  void OnClosed(Connection& c, uint32_t slot);
+  bool IsClientSlot(uint32_t slot) const { return slot < client_slots_; }
+
+  // --- Data (worker_io.cc) -------------------------------------------------
+  const CompiledMessages& MessagesFor(const Connection& c) const;
+  const StaticStream* StreamFor(const Connection& c) const;
+  const std::string* FirstStaticFor(const Connection& c) const;
+  bool Sends(const Connection& c) const;
+  bool OneShotRecv(const Connection& c) const;
+  void ArmRecv(Connection& c, uint32_t slot);
+  void OnRecv(Connection& c, uint32_t slot, const io_uring_cqe& cqe);
+  bool RecvPaused(uint32_t slot) const;
+  void RearmDeferred();
+  void ScanReceived(Connection& c, const uint8_t* data, size_t len);
+  void Dump(Direction direction, const Connection& c, const uint8_t* data,
+            size_t len);
+  void TrySend(Connection& c, uint32_t slot);
+  uint64_t ReleasePacedMessages(Connection& c);
+  void SendFromStream(Connection& c, uint32_t slot, const StaticStream& stream,
+                      uint64_t max_bytes);
+  void SendFromScratch(Connection& c, uint32_t slot, bool first,
+                       uint64_t max_messages);
+  void SubmitSend(Connection& c, uint32_t slot, const uint8_t* data,
+                  uint32_t len);
+  void OnSendComplete(Connection& c, uint32_t slot, int res);
+  void AdvanceSent(Connection& c, uint64_t sent);
+  void WakeScratchWaiters();
+  int64_t NextWakeup(const Connection& c) const;
+  void RearmConnectionTimer(Connection& c);
+  void OnConnectionTimer(Connection& c, uint32_t slot);
+
+  const int index_;
+  const RunPlan& plan_;
+  const Config& config_;
+  stats::WorkerStats& stats_;
+  stats::WorkerCounters& counters_;
+  RunControl& control_;
+
+  std::unique_ptr<UringRing> ring_;
+  std::optional<BufferRing> buffers_;
+  std::optional<TimingWheel> wheel_;
+  ScratchPool scratch_;
+  FastRandom rng_;
+  SocketOptions socket_options_;
+  __kernel_timespec connect_timeout_ts_{};
+
+  // Slots: mmap'd, so that untouched ones cost no memory.
+  Connection* slab_ = nullptr;
+  size_t slab_bytes_ = 0;
+  PacerState* downstream_ = nullptr;  // side table, with a downstream limit
+  size_t downstream_bytes_ = 0;
+  uint32_t client_slots_ = 0;
+  uint32_t accept_begin_ = 0;
+  uint32_t accept_slots_ = 0;
+  uint32_t table_slots_ = 0;
+  uint32_t listener_slot_ = 0;
+
+  // Work lists, sized at setup.
+  std::vector<uint32_t> free_clients_;     // client slots ready to connect
+  std::vector<uint32_t> waiting_scratch_;  // connections waiting for a chunk
+  std::vector<uint32_t> rearm_;            // receives to re-arm after ENOBUFS
+
+  TimerNode opener_timer_;
+  TimerNode drain_timer_;
+  RateSpec connect_rate_{};
+  PacerState connect_pacer_{};
+  uint64_t opened_ = 0;  // connections this worker has started (for uids)
+  uint32_t next_endpoint_ = 0;
+  std::vector<uint32_t> next_source_;  // per endpoint, round-robin
+
+  int wake_fd_ = -1;
+  uint64_t wake_value_ = 0;
+  bool wake_armed_ = false;
+  bool accept_armed_ = false;
+  bool accept_full_ = false;
+  bool accept_full_explained_ = false;
+  bool scratch_released_ = false;
+  Phase phase_ = Phase::kRun;
+  int64_t now_ns_ = 0;  // the clock, read once per loop iteration
+  // What pacing and timers treat as "now": the end of the wheel tick that
+  // now_ns_ falls in. The wheel fires a timer anywhere in its deadline's
+  // tick; deciding with the tick's end keeps such a timer from finding
+  // nothing due, re-arming for the same tick and spinning until it ends.
+  int64_t due_ns_ = 0;
+  int64_t stop_deadline_ns_ = 0;
+  uint32_t sends_in_flight_ = 0;
+  uint32_t open_connections_ = 0;  // established or closing, both kinds
+  uint32_t open_incoming_ = 0;
+  uint64_t ops_in_flight_ = 0;     // every counted pending op, all slots
+  int last_connect_errno_ = 0;
+  std::string dump_text_;
+  uint64_t failures_logged_ = 0;
+  int64_t failure_log_window_ns_ = 0;
+};
+
+}  // namespace tcpkali::engine
+
+#endif  // TCPKALI_ENGINE_WORKER_H_

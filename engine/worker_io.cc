@@ -1,0 +1,453 @@
+// The data path: receiving (multishot into provided buffers, or one-shot
+// where the receive must be paced or its buffer held), and sending (one
+// send in flight per connection, write-combined from the shared stream
+// buffer, or from a scratch chunk for messages expanded at send time).
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "engine/worker.h"
+
+namespace tcpkali::engine {
+namespace {
+
+// The byte offset in the repeated stream just after message #k (0-based
+// count of whole messages), for a stream whose one cycle ends at `ends`.
+uint64_t OffsetAfterMessages(const StaticStream& s, uint64_t k) {
+  const uint64_t per_cycle = s.messages_per_cycle();
+  const uint64_t full = k / per_cycle;
+  const uint64_t rem = k % per_cycle;
+  return full * s.cycle_bytes() + (rem ? s.message_ends()[rem - 1] : 0);
+}
+
+}  // namespace
+
+const CompiledMessages& Worker::MessagesFor(const Connection& c) const {
+  return c.Has(kIncoming) ? plan_.server_messages : plan_.client_messages;
+}
+
+const StaticStream* Worker::StreamFor(const Connection& c) const {
+  const auto& s = c.Has(kIncoming) ? plan_.server_stream : plan_.client_stream;
+  return s ? &*s : nullptr;
+}
+
+const std::string* Worker::FirstStaticFor(const Connection& c) const {
+  const auto& s =
+      c.Has(kIncoming) ? plan_.server_first_static : plan_.client_first_static;
+  return s ? &*s : nullptr;
+}
+
+bool Worker::Sends(const Connection& c) const {
+  if (c.Has(kIncoming)) return config_.listen_mode == ListenMode::kActive;
+  return true;
+}
+
+// --- Receiving -----------------------------------------------------------
+
+bool Worker::OneShotRecv(const Connection& c) const {
+  // Echo holds the buffer until its send completes, and a downstream limit
+  // must be able to stop reading: both need one receive at a time.
+  return downstream_ != nullptr ||
+         (c.Has(kIncoming) && config_.listen_mode == ListenMode::kEcho);
+}
+
+void Worker::ArmRecv(Connection& c, uint32_t slot) {
+  if (c.Has(kRecvArmed) || c.state != ConnState::kEstablished ||
+      phase_ == Phase::kStop) {
+    return;
+  }
+  io_uring_sqe* sqe = Sqe(Op::kRecv, slot, c.generation);
+  if (OneShotRecv(c)) {
+    io_uring_prep_recv(sqe, static_cast<int>(slot), nullptr, 0, 0);
+  } else {
+    io_uring_prep_recv_multishot(sqe, static_cast<int>(slot), nullptr, 0, 0);
+  }
+  sqe->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
+  sqe->buf_group = 0;
+  c.Set(kRecvArmed);
+  AddPending(c);
+}
+
+void Worker::OnRecv(Connection& c, uint32_t slot, const io_uring_cqe& cqe) {
+  const bool more = (cqe.flags & IORING_CQE_F_MORE) != 0;
+  if (!more) {
+    c.Clear(kRecvArmed);
+    DonePending(c);
+  }
+  const int res = cqe.res;
+  bool held = false;
+  if (res > 0) {
+    const uint16_t id = static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+    uint8_t* data = buffers_->Data(id);
+    stats::Add(counters_.bytes_received, static_cast<uint64_t>(res));
+    stats::Add(counters_.recv_ops, 1);
+    if (!c.Has(kFirstByteSeen)) {
+      c.Set(kFirstByteSeen);
+      stats_.RecordLatency(stats::LatencyKind::kFirstByte, now_ns_ - c.start_ns);
+    }
+    if (control_.dumps != nullptr) Dump(Direction::kReceive, c, data, res);
+    if (plan_.message_stop) ScanReceived(c, data, static_cast<size_t>(res));
+    if (downstream_ != nullptr) Consume(downstream_[slot], static_cast<uint64_t>(res));
+    if (c.Has(kIncoming) && config_.listen_mode == ListenMode::kEcho &&
+        c.state == ConnState::kEstablished && phase_ == Phase::kRun) {
+      held = true;
+      c.scratch = kEchoBufferBase + id;  // the buffer goes back after the send
+      SubmitSend(c, slot, data, static_cast<uint32_t>(res));
+    }
+    if (!held) buffers_->Return(id);
+  } else if (res == 0) {
+    c.Set(kPeerClosed);
+    BeginClose(c, slot);
+  } else if (res == -ENOBUFS) {
+    stats::Add(counters_.enobufs, 1);
+  } else if (res != -ECANCELED) {
+    if (res == -ECONNRESET && !c.Has(kIncoming)) {
+      stats::Add(counters_.conn_failed_reset, 1);
+    }
+    BeginClose(c, slot);
+  }
+  if (more) return;
+  if (c.state == ConnState::kEstablished) {
+    if (res == -ENOBUFS) {
+      rearm_.push_back(slot);  // after this batch has returned its buffers
+    } else if (!held && !RecvPaused(slot)) {
+      ArmRecv(c, slot);
+    } else if (!held) {
+      RearmConnectionTimer(c);  // wait for the downstream budget
+    }
+  } else if (c.pending_ops == 0 &&
+             (c.state == ConnState::kClosing || c.state == ConnState::kConnecting)) {
+    SubmitClose(c, slot);
+  }
+}
+
+bool Worker::RecvPaused(uint32_t slot) const {
+  if (downstream_ == nullptr) return false;
+  return Due(*plan_.downstream_rate, downstream_[slot], due_ns_) == 0;
+}
+
+void Worker::RearmDeferred() {
+  for (uint32_t slot : rearm_) {
+    Connection& c = slab_[slot];
+    if (c.state == ConnState::kEstablished) ArmRecv(c, slot);
+  }
+  rearm_.clear();
+}
+
+void Worker::ScanReceived(Connection& c, const uint8_t* data, size_t len) {
+  bool found = false;
+  plan_.message_stop->Scan(c.match_state, data, len,
+                           [&found](size_t) { found = true; });
+  if (found) control_.message_stop_seen.store(true, std::memory_order_relaxed);
+}
+
+void Worker::Dump(Direction direction, const Connection& c, const uint8_t* data,
+                  size_t len) {
+  if (!control_.dumps->ShouldDump(direction, c.uid)) return;
+  dump_text_.clear();
+  AppendDump(dump_text_, direction, c.uid, data, len);
+  (void)!write(STDERR_FILENO, dump_text_.data(), dump_text_.size());
+}
+
+// --- Sending -------------------------------------------------------------
+
+void Worker::SubmitSend(Connection& c, uint32_t slot, const uint8_t* data,
+                        uint32_t len) {
+  io_uring_sqe* sqe = Sqe(Op::kSend, slot, c.generation);
+  io_uring_prep_send(sqe, static_cast<int>(slot), data, len, MSG_NOSIGNAL);
+  sqe->flags |= IOSQE_FIXED_FILE;
+  c.inflight_bytes = len;
+  c.Set(kSendInFlight);
+  AddPending(c);
+  ++sends_in_flight_;
+  if (control_.dumps != nullptr) Dump(Direction::kSend, c, data, len);
+}
+
+// The connection's one timer stands for the earliest of: the end of its
+// lifetime, the end of --delay-send, the next message or byte its upstream
+// pacer allows, and the downstream budget that lets it read again.
+int64_t Worker::NextWakeup(const Connection& c) const {
+  int64_t t = kNeverNs;
+  if (plan_.channel_lifetime_ns) {
+    const int64_t established = c.send_pacer.start_ns - config_.delay_send_ns;
+    t = established + *plan_.channel_lifetime_ns;
+  }
+  if (c.state != ConnState::kEstablished) return t;
+  const CompiledMessages& messages = MessagesFor(c);
+  const bool has_messages = !messages.first.empty() || !messages.repeated.empty();
+  if (Sends(c) && has_messages && !c.Has(kSendInFlight) &&
+      !c.Has(kWaitingScratch) && phase_ == Phase::kRun) {
+    if (due_ns_ < c.send_pacer.start_ns) {
+      t = std::min(t, c.send_pacer.start_ns);
+    } else if (c.first_bytes == kFirstDone || messages.first.empty()) {
+      if (plan_.message_rate) {
+        t = std::min(t, NextDueNs(*plan_.message_rate, c.send_pacer));
+      } else if (plan_.upstream_rate) {
+        t = std::min(t, NextDueNs(*plan_.upstream_rate, c.send_pacer));
+      }
+    }
+  }
+  if (downstream_ != nullptr && !c.Has(kRecvArmed) && c.scratch < kEchoBufferBase) {
+    t = std::min(t, NextDueNs(*plan_.downstream_rate, downstream_[c.timer.owner]));
+  }
+  return t;
+}
+
+void Worker::RearmConnectionTimer(Connection& c) {
+  const int64_t deadline = NextWakeup(c);
+  if (deadline == kNeverNs) {
+    wheel_->Cancel(&c.timer);
+  } else {
+    wheel_->Schedule(&c.timer, deadline);
+  }
+}
+
+void Worker::OnConnectionTimer(Connection& c, uint32_t slot) {
+  if (c.state != ConnState::kEstablished) return;
+  if (plan_.channel_lifetime_ns) {
+    const int64_t established = c.send_pacer.start_ns - config_.delay_send_ns;
+    if (due_ns_ >= established + *plan_.channel_lifetime_ns) {
+      BeginClose(c, slot);
+      return;
+    }
+  }
+  if (downstream_ != nullptr && !c.Has(kRecvArmed) && !RecvPaused(slot) &&
+      c.scratch < kEchoBufferBase) {
+    ArmRecv(c, slot);
+  }
+  TrySend(c, slot);
+  RearmConnectionTimer(c);
+}
+
+void Worker::TrySend(Connection& c, uint32_t slot) {
+  if (phase_ != Phase::kRun || c.state != ConnState::kEstablished ||
+      c.Has(kSendInFlight) || c.Has(kWriteShut) || !Sends(c)) {
+    return;
+  }
+  const CompiledMessages& messages = MessagesFor(c);
+  if (messages.first.empty() && messages.repeated.empty()) return;
+  if (due_ns_ < c.send_pacer.start_ns) {  // --delay-send
+    RearmConnectionTimer(c);
+    return;
+  }
+  // An unfinished scratch chunk goes first, whatever it holds.
+  if (c.scratch != 0 && c.scratch < kEchoBufferBase) {
+    const ScratchPool::Chunk& chunk = scratch_.chunk(c.scratch - 1);
+    SubmitSend(c, slot, scratch_.Data(c.scratch - 1) + chunk.begin,
+               chunk.end - chunk.begin);
+    return;
+  }
+  if (c.first_bytes != kFirstDone && !messages.first.empty()) {
+    if (const std::string* first = FirstStaticFor(c)) {
+      SubmitSend(c, slot,
+                 reinterpret_cast<const uint8_t*>(first->data()) + c.first_bytes,
+                 static_cast<uint32_t>(first->size() - c.first_bytes));
+    } else {
+      SendFromScratch(c, slot, /*first=*/true, 0);
+    }
+    return;
+  }
+  if (messages.repeated.empty()) return;
+
+  uint64_t max_messages = UINT64_MAX;
+  uint64_t max_bytes = UINT64_MAX;
+  if (plan_.message_rate) {
+    max_messages = ReleasePacedMessages(c);
+    if (max_messages == 0) return;
+  } else if (plan_.upstream_rate) {
+    DropBacklog(*plan_.upstream_rate, c.send_pacer, due_ns_);
+    max_bytes = Due(*plan_.upstream_rate, c.send_pacer, due_ns_);
+    if (max_bytes == 0) {
+      RearmConnectionTimer(c);
+      return;
+    }
+  }
+  if (const StaticStream* stream = StreamFor(c)) {
+    SendFromStream(c, slot, *stream, max_bytes);
+  } else {
+    SendFromScratch(c, slot, /*first=*/false,
+                    plan_.message_rate ? max_messages : UINT64_MAX);
+  }
+}
+
+// For --message-rate: how many messages may go now. With a static stream,
+// released messages are tracked in send_pacer.done and the stream sends up
+// to their end; otherwise the count is handed to the scratch expansion.
+uint64_t Worker::ReleasePacedMessages(Connection& c) {
+  const RateSpec& spec = *plan_.message_rate;
+  if (const StaticStream* stream = StreamFor(c)) {
+    if (c.stream_bytes < OffsetAfterMessages(*stream, c.send_pacer.done)) {
+      return UINT64_MAX;  // released earlier, not all sent yet
+    }
+  }
+  const uint64_t due = Due(spec, c.send_pacer, due_ns_);
+  if (due == 0) {
+    RearmConnectionTimer(c);
+    return 0;
+  }
+  const int64_t lag_ns = LagNs(spec, c.send_pacer, now_ns_);
+  stats_.RecordLatency(stats::LatencyKind::kPacingLag, lag_ns);
+  if (due > 1) stats::Add(counters_.paced_messages_late, due - 1);
+  stats::Add(counters_.msgs_due, due);
+  Consume(c.send_pacer, due);
+  return due;
+}
+
+void Worker::SendFromStream(Connection& c, uint32_t slot,
+                            const StaticStream& stream, uint64_t max_bytes) {
+  uint64_t target = UINT64_MAX;
+  if (plan_.message_rate) {
+    target = OffsetAfterMessages(stream, c.send_pacer.done);
+  } else if (!config_.write_combine) {
+    target = OffsetAfterMessages(stream,
+                                 stream.MessagesCompletedAt(c.stream_bytes) + 1);
+  }
+  const uint64_t offset = c.stream_bytes % stream.size();
+  uint64_t len = stream.size() - offset;
+  if (target != UINT64_MAX) len = std::min(len, target - c.stream_bytes);
+  len = std::min<uint64_t>(len, max_bytes);
+  if (len == 0) return;
+  SubmitSend(c, slot, stream.data() + offset, static_cast<uint32_t>(len));
+}
+
+// Expands messages into a scratch chunk and sends it: the first messages
+// (all of them, once), or up to `max_messages` repeated ones, as many as
+// fit (one under --write-combine off).
+void Worker::SendFromScratch(Connection& c, uint32_t slot, bool first,
+                             uint64_t max_messages) {
+  const uint32_t id = scratch_.Acquire();
+  if (id == kNoScratch) {
+    // Every chunk is in a send: wait for one to come back.
+    if (!c.Has(kWaitingScratch)) {
+      c.Set(kWaitingScratch);
+      waiting_scratch_.push_back(slot);
+    }
+    return;
+  }
+  c.scratch = id + 1;
+  ScratchPool::Chunk& chunk = scratch_.chunk(id);
+  uint8_t* out = scratch_.Data(id);
+  const CompiledMessages& messages = MessagesFor(c);
+  ExpandContext ctx{.connection_uid = c.uid, .run_seed = plan_.run_seed,
+                    .rng = &rng_, .send_time_us = RealtimeUs(now_ns_)};
+  size_t used = 0;
+  if (first) {
+    for (const CompiledMessage& m : messages.first) {
+      used += m.Expand(ctx, out + used);
+    }
+    chunk.messages = 0;
+  } else {
+    const size_t k = messages.repeated.size();
+    const uint64_t limit = config_.write_combine ? max_messages : 1;
+    uint32_t n = 0;
+    while (n < limit) {
+      const CompiledMessage& m = messages.repeated[c.next_message];
+      if (used + m.max_bytes() > scratch_.bytes()) break;
+      if (plan_.message_rate) {
+        ctx.send_time_us = RealtimeUs(
+            IntendedTimeNs(*plan_.message_rate, c.send_pacer,
+                           c.send_pacer.done - max_messages + n));
+      }
+      used += m.Expand(ctx, out + used);
+      c.next_message = static_cast<uint32_t>((c.next_message + 1) % k);
+      ++n;
+    }
+    chunk.messages = n;
+    if (plan_.message_rate && n < max_messages) {
+      // Released but not expanded (the chunk is full): give them back.
+      c.send_pacer.done -= max_messages - n;
+    }
+  }
+  chunk.begin = 0;
+  chunk.end = static_cast<uint32_t>(used);
+  SubmitSend(c, slot, out, chunk.end);
+}
+
+void Worker::OnSendComplete(Connection& c, uint32_t slot, int res) {
+  DonePending(c);
+  --sends_in_flight_;
+  c.Clear(kSendInFlight);
+  if (res > 0) {
+    const uint64_t sent = static_cast<uint64_t>(res);
+    stats::Add(counters_.bytes_sent, sent);
+    stats::Add(counters_.send_ops, 1);
+    AdvanceSent(c, sent);
+  }
+  if (c.scratch >= kEchoBufferBase) {
+    // Echo: the received buffer goes back out as it is; a short send
+    // continues from where it stopped, and only then is the buffer returned
+    // and the next receive armed (back-pressure on the peer).
+    const uint16_t id = static_cast<uint16_t>(c.scratch - kEchoBufferBase);
+    if (res > 0 && static_cast<uint32_t>(res) < c.inflight_bytes &&
+        c.state == ConnState::kEstablished) {
+      c.first_bytes += static_cast<uint32_t>(res);
+      SubmitSend(c, slot, buffers_->Data(id) + c.first_bytes,
+                 c.inflight_bytes - static_cast<uint32_t>(res));
+      return;
+    }
+    buffers_->Return(id);
+    c.scratch = 0;
+    c.first_bytes = 0;
+    if (c.state == ConnState::kEstablished && phase_ != Phase::kStop) {
+      ArmRecv(c, slot);
+    }
+  }
+  if (res < 0 && c.state == ConnState::kEstablished) {
+    if ((res == -ECONNRESET || res == -EPIPE) && !c.Has(kIncoming)) {
+      stats::Add(counters_.conn_failed_reset, 1);
+    }
+    BeginClose(c, slot);
+  }
+  if (c.state != ConnState::kEstablished) {
+    if (c.pending_ops == 0 && c.state == ConnState::kClosing) SubmitClose(c, slot);
+    return;
+  }
+  if (phase_ == Phase::kDrain) {
+    ShutWrite(c, slot);
+    return;
+  }
+  TrySend(c, slot);
+  WakeScratchWaiters();
+}
+
+void Worker::AdvanceSent(Connection& c, uint64_t sent) {
+  if (c.scratch >= kEchoBufferBase) return;  // echoed bytes carry no messages
+  if (c.scratch != 0) {
+    ScratchPool::Chunk& chunk = scratch_.chunk(c.scratch - 1);
+    chunk.begin += static_cast<uint32_t>(sent);
+    if (chunk.begin < chunk.end) return;
+    if (c.first_bytes != kFirstDone) {
+      c.first_bytes = kFirstDone;
+    } else {
+      stats::Add(counters_.msgs_sent, chunk.messages);
+    }
+    scratch_.Release(c.scratch - 1);
+    c.scratch = 0;
+    scratch_released_ = true;
+  } else if (c.first_bytes != kFirstDone && !MessagesFor(c).first.empty()) {
+    c.first_bytes += static_cast<uint32_t>(sent);
+    if (c.first_bytes == FirstStaticFor(c)->size()) c.first_bytes = kFirstDone;
+  } else if (const StaticStream* stream = StreamFor(c)) {
+    const uint64_t before = stream->MessagesCompletedAt(c.stream_bytes);
+    c.stream_bytes += sent;
+    stats::Add(counters_.msgs_sent,
+               stream->MessagesCompletedAt(c.stream_bytes) - before);
+  }
+  if (plan_.upstream_rate) Consume(c.send_pacer, sent);
+}
+
+void Worker::WakeScratchWaiters() {
+  if (!scratch_released_) return;
+  scratch_released_ = false;
+  while (!waiting_scratch_.empty() && scratch_.HasFree()) {
+    const uint32_t slot = waiting_scratch_.back();
+    waiting_scratch_.pop_back();
+    Connection& c = slab_[slot];
+    c.Clear(kWaitingScratch);
+    TrySend(c, slot);
+  }
+}
+
+}  // namespace tcpkali::engine

@@ -5,6 +5,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/mman.h>
@@ -33,7 +34,12 @@ constexpr int64_t kWheelTickNs = 50'000;
 // How long the stop phase waits for cancelled operations to complete.
 constexpr int64_t kStopGraceNs = 1'000'000'000;
 
+// True on a worker thread while it runs its loop (see worker.h).
+thread_local bool in_worker_loop = false;
+
 }  // namespace
+
+bool InWorkerLoopOnThisThread() { return in_worker_loop; }
 
 // --- ScratchPool -------------------------------------------------------------
 
@@ -86,10 +92,15 @@ Worker::~Worker() {
 }
 
 void Worker::Run() {
+  char name[16];
+  std::snprintf(name, sizeof name, "tcpkali-w%d", index_);
+  pthread_setname_np(pthread_self(), name);
   absl::Status status = Setup();
   ReportReady(status);
   if (!status.ok()) return;
+  in_worker_loop = true;
   Loop();
+  in_worker_loop = false;
 }
 
 void Worker::ReportReady(const absl::Status& status) {

@@ -74,6 +74,10 @@ class ScratchPool {
   std::vector<uint32_t> free_;
 };
 
+// True on a worker thread between the end of its setup and the end of its
+// loop: the span in which it must not allocate. For the allocation test.
+bool InWorkerLoopOnThisThread();
+
 class Worker {
  public:
   Worker(int index, const RunPlan& plan, stats::WorkerStats& stats,

@@ -148,7 +148,13 @@ class WorkerSet {
   std::vector<std::thread> threads_;
 };
 
-enum class Ending { kDuration, kSignal, kMessageStop, kRampUpFailed };
+enum class Ending {
+  kDuration,
+  kSignal,
+  kMessageStop,
+  kRampUpFailed,
+  kMarkerOverrun,
+};
 
 // Watches the run from the main thread until it should end.
 Ending Watch(const Config& config, const RunPlan& plan, RunControl& control,
@@ -169,6 +175,9 @@ Ending Watch(const Config& config, const RunPlan& plan, RunControl& control,
     if (sigtimedwait(&signals, nullptr, &ts) > 0) return Ending::kSignal;
     if (control.message_stop_seen.load(std::memory_order_relaxed)) {
       return Ending::kMessageStop;
+    }
+    if (control.marker_overrun.load(std::memory_order_relaxed)) {
+      return Ending::kMarkerOverrun;
     }
     const int64_t t = MonotonicNs();
     if (!ramped) {
@@ -266,6 +275,13 @@ int RunLoadTest(const Config& config) {
                  plan.client_connections == 1 ? "" : "s",
                  config.duration_ns ? *config.duration_ns / 1e9 : 0.0);
   }
+  if (ending == Ending::kMarkerOverrun) {
+    std::fprintf(stderr,
+                 "tcpkali: --latency-marker: a connection received more "
+                 "markers than it sent messages; if the server sends the "
+                 "marker on its own (a greeting), skip those with "
+                 "--latency-marker-skip\n");
+  }
   const std::string summary =
       config.json ? stats::FormatJson(report) : stats::FormatText(report);
   std::fputs(summary.c_str(), stdout);
@@ -275,6 +291,7 @@ int RunLoadTest(const Config& config) {
     case Ending::kMessageStop:
       return kExitMessageStop;
     case Ending::kRampUpFailed:
+    case Ending::kMarkerOverrun:
       return kExitFailure;
     default:
       return kExitOk;

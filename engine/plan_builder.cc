@@ -90,7 +90,7 @@ absl::Status PlanMessages(const Config& config, bool server, RunPlan& plan) {
   m = std::move(*compiled);
   std::optional<StaticStream>& stream = server ? plan.server_stream : plan.client_stream;
   if (!m.repeated.empty() && m.repeated_scope() == MessageScope::kStatic) {
-    auto built = StaticStream::Build(m.repeated);
+    auto built = StaticStream::Build(m.repeated, 256 * 1024);
     if (!built.ok()) return built.status();
     stream.emplace(std::move(*built));
   }
@@ -117,6 +117,21 @@ absl::Status PlanRates(const Config& config, RunPlan& plan) {
     auto spec = ByteRateSpec(*config.downstream_bytes_per_s);
     if (!spec.ok()) return spec.status();
     plan.downstream_rate = *spec;
+  }
+  if (config.latency_marker) {
+    // A marker may be written with expressions, but it is matched as fixed
+    // bytes: it must expand the same for every connection and message.
+    auto marker = CompileMessage(*config.latency_marker, "--latency-marker", 0,
+                                 CompileOptions{.run_seed = plan.run_seed});
+    if (!marker.ok()) return marker.status();
+    if (marker->scope() != MessageScope::kStatic) {
+      return absl::InvalidArgumentError(
+          "--latency-marker: the marker must be the same for every connection "
+          "and message; use literal text, files or \\{global.re}");
+    }
+    auto matcher = StreamMatcher::Create(std::string(marker->static_bytes()));
+    if (!matcher.ok()) return matcher.status();
+    plan.latency_marker.emplace(std::move(*matcher));
   }
   if (config.message_stop) {
     auto matcher = StreamMatcher::Create(*config.message_stop);

@@ -87,6 +87,7 @@ struct RunPlan {
 
   // --- What to look for in received data --------------------------------
   std::optional<StreamMatcher> message_stop;
+  std::optional<StreamMatcher> latency_marker;
 };
 
 // The phases the main thread moves the workers through.
@@ -102,6 +103,8 @@ struct RunControl {
   std::atomic<Phase> phase{Phase::kRun};
   std::atomic<bool> message_stop_seen{false};
   std::atomic<bool> no_address_explained{false};
+  // A connection saw more --latency-marker sightings than messages sent.
+  std::atomic<bool> marker_overrun{false};
   DumpSelector* dumps = nullptr;  // null without --dump-*
 
   // Start barrier: each worker reports its setup result once.

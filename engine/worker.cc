@@ -88,6 +88,7 @@ Worker::Worker(int index, const RunPlan& plan, stats::WorkerStats& stats,
 Worker::~Worker() {
   if (slab_ != nullptr) munmap(slab_, slab_bytes_);
   if (downstream_ != nullptr) munmap(downstream_, downstream_bytes_);
+  if (scan_ != nullptr) munmap(scan_, scan_bytes_);
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
@@ -224,6 +225,15 @@ absl::Status Worker::Setup() {
     downstream_ = static_cast<PacerState*>(p);
   }
   rearm_.reserve(table_slots_);
+  if (plan_.latency_marker || config_.message_marker) {
+    scan_bytes_ = sizeof(ScanState) * std::max<uint32_t>(table_slots_, 1);
+    void* p = mmap(nullptr, scan_bytes_, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      return absl::ResourceExhaustedError("cannot map the marker scan state");
+    }
+    scan_ = static_cast<ScanState*>(p);
+  }
 
   if (plan_.listen) {
     if (absl::Status s = SetupListener(); !s.ok()) return s;

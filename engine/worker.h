@@ -40,6 +40,7 @@
 #include "engine/run_plan.h"
 #include "engine/tag.h"
 #include "engine/fast_random.h"
+#include "engine/receive_scan.h"
 #include "engine/timing_wheel.h"
 #include "stats/worker_stats.h"
 
@@ -160,7 +161,10 @@ class Worker {
   void OnRecv(Connection& c, uint32_t slot, const io_uring_cqe& cqe);
   bool RecvPaused(uint32_t slot) const;
   void RearmDeferred();
-  void ScanReceived(Connection& c, const uint8_t* data, size_t len);
+  void ScanReceived(Connection& c, uint32_t slot, const uint8_t* data,
+                    size_t len);
+  void OnMarkerSighting(Connection& c, ScanState& s);
+  void OnMessagesSent(uint32_t slot, uint64_t messages);
   void Dump(Direction direction, const Connection& c, const uint8_t* data,
             size_t len);
   void TrySend(Connection& c, uint32_t slot);
@@ -172,7 +176,7 @@ class Worker {
   void SubmitSend(Connection& c, uint32_t slot, const uint8_t* data,
                   uint32_t len);
   void OnSendComplete(Connection& c, uint32_t slot, int res);
-  void AdvanceSent(Connection& c, uint64_t sent);
+  void AdvanceSent(Connection& c, uint32_t slot, uint64_t sent);
   void WakeScratchWaiters();
   int64_t NextWakeup(const Connection& c) const;
   void RearmConnectionTimer(Connection& c);
@@ -198,6 +202,8 @@ class Worker {
   size_t slab_bytes_ = 0;
   PacerState* downstream_ = nullptr;  // side table, with a downstream limit
   size_t downstream_bytes_ = 0;
+  ScanState* scan_ = nullptr;  // side table, with latency/message markers
+  size_t scan_bytes_ = 0;
   uint32_t client_slots_ = 0;
   uint32_t accept_begin_ = 0;
   uint32_t accept_slots_ = 0;

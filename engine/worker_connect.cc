@@ -96,6 +96,7 @@ void Worker::ResetSlot(Connection& c, ConnState state, uint8_t flags) {
   c.send_pacer = PacerState{};
   c.match_state = 0;
   c.scratch = 0;
+  if (scan_ != nullptr) scan_[&c - slab_] = ScanState{};
 }
 
 void Worker::StartConnect(uint32_t slot) {

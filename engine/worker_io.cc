@@ -88,7 +88,9 @@ void Worker::OnRecv(Connection& c, uint32_t slot, const io_uring_cqe& cqe) {
       stats_.RecordLatency(stats::LatencyKind::kFirstByte, now_ns_ - c.start_ns);
     }
     if (control_.dumps != nullptr) Dump(Direction::kReceive, c, data, res);
-    if (plan_.message_stop) ScanReceived(c, data, static_cast<size_t>(res));
+    if (plan_.message_stop || scan_ != nullptr) {
+      ScanReceived(c, slot, data, static_cast<size_t>(res));
+    }
     if (downstream_ != nullptr) Consume(downstream_[slot], static_cast<uint64_t>(res));
     if (c.Has(kIncoming) && config_.listen_mode == ListenMode::kEcho &&
         c.state == ConnState::kEstablished && phase_ == Phase::kRun) {
@@ -136,13 +138,6 @@ void Worker::RearmDeferred() {
   rearm_.clear();
 }
 
-void Worker::ScanReceived(Connection& c, const uint8_t* data, size_t len) {
-  bool found = false;
-  plan_.message_stop->Scan(c.match_state, data, len,
-                           [&found](size_t) { found = true; });
-  if (found) control_.message_stop_seen.store(true, std::memory_order_relaxed);
-}
-
 void Worker::Dump(Direction direction, const Connection& c, const uint8_t* data,
                   size_t len) {
   if (!control_.dumps->ShouldDump(direction, c.uid)) return;
@@ -160,6 +155,7 @@ void Worker::SubmitSend(Connection& c, uint32_t slot, const uint8_t* data,
   sqe->flags |= IOSQE_FIXED_FILE;
   c.inflight_bytes = len;
   c.Set(kSendInFlight);
+  if (scan_ != nullptr) scan_[slot].submit_ns = now_ns_;
   AddPending(c);
   ++sends_in_flight_;
   if (control_.dumps != nullptr) Dump(Direction::kSend, c, data, len);
@@ -373,7 +369,7 @@ void Worker::OnSendComplete(Connection& c, uint32_t slot, int res) {
     const uint64_t sent = static_cast<uint64_t>(res);
     stats::Add(counters_.bytes_sent, sent);
     stats::Add(counters_.send_ops, 1);
-    AdvanceSent(c, sent);
+    AdvanceSent(c, slot, sent);
   }
   if (c.scratch >= kEchoBufferBase) {
     // Echo: the received buffer goes back out as it is; a short send
@@ -412,7 +408,7 @@ void Worker::OnSendComplete(Connection& c, uint32_t slot, int res) {
   WakeScratchWaiters();
 }
 
-void Worker::AdvanceSent(Connection& c, uint64_t sent) {
+void Worker::AdvanceSent(Connection& c, uint32_t slot, uint64_t sent) {
   if (c.scratch >= kEchoBufferBase) return;  // echoed bytes carry no messages
   if (c.scratch != 0) {
     ScratchPool::Chunk& chunk = scratch_.chunk(c.scratch - 1);
@@ -422,6 +418,7 @@ void Worker::AdvanceSent(Connection& c, uint64_t sent) {
       c.first_bytes = kFirstDone;
     } else {
       stats::Add(counters_.msgs_sent, chunk.messages);
+      OnMessagesSent(slot, chunk.messages);
     }
     scratch_.Release(c.scratch - 1);
     c.scratch = 0;
@@ -432,8 +429,9 @@ void Worker::AdvanceSent(Connection& c, uint64_t sent) {
   } else if (const StaticStream* stream = StreamFor(c)) {
     const uint64_t before = stream->MessagesCompletedAt(c.stream_bytes);
     c.stream_bytes += sent;
-    stats::Add(counters_.msgs_sent,
-               stream->MessagesCompletedAt(c.stream_bytes) - before);
+    const uint64_t completed = stream->MessagesCompletedAt(c.stream_bytes) - before;
+    stats::Add(counters_.msgs_sent, completed);
+    OnMessagesSent(slot, completed);
   }
   if (plan_.upstream_rate) Consume(c.send_pacer, sent);
 }

@@ -42,6 +42,9 @@ stats::LatencyKindSet LatencyKinds(const Config& config) {
     kinds.Add(stats::LatencyKind::kMessage);
   }
   if (config.message_rate_per_s) kinds.Add(stats::LatencyKind::kPacingLag);
+  if (config.websocket && config.latency_connect) {
+    kinds.Add(stats::LatencyKind::kWsHandshake);
+  }
   return kinds;
 }
 
@@ -55,7 +58,8 @@ stats::CollectorOptions CollectorOptionsFor(const Config& config,
     o.percentiles.push_back({config.latency_percentiles[i],
                              config.latency_percentile_names[i]});
   }
-  o.messages_counted = config.latency_marker.has_value() || config.message_marker;
+  o.messages_counted = config.latency_marker.has_value() ||
+                       config.message_marker || config.websocket;
   o.message_rate_per_s = config.message_rate_per_s;
   o.connections_target = plan.client_connections;
   if (config.statsd) {

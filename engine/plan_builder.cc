@@ -258,6 +258,12 @@ absl::StatusOr<PlanResult> BuildRunPlan(const Config& config) {
     if (absl::Status s = PlanMessages(config, true, plan); !s.ok()) return s;
   }
   if (absl::Status s = PlanRates(config, plan); !s.ok()) return s;
+  if (config.websocket) {
+    // Handshakes, and echoed frames, go out of scratch chunks.
+    plan.scratch_chunks = kScratchChunks;
+    plan.scratch_chunk_bytes = std::max<size_t>(plan.scratch_chunk_bytes,
+                                                2 * plan.recv_buffer_bytes);
+  }
 
   if (plan.listen) {
     auto holder = HoldListenPort(*plan.listen);

@@ -89,6 +89,7 @@ Worker::~Worker() {
   if (slab_ != nullptr) munmap(slab_, slab_bytes_);
   if (downstream_ != nullptr) munmap(downstream_, downstream_bytes_);
   if (scan_ != nullptr) munmap(scan_, scan_bytes_);
+  if (ws_ != nullptr) munmap(ws_, ws_bytes_);
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
@@ -225,6 +226,16 @@ absl::Status Worker::Setup() {
     downstream_ = static_cast<PacerState*>(p);
   }
   rearm_.reserve(table_slots_);
+  if (config_.websocket) {
+    ws_bytes_ = sizeof(WsState) * std::max<uint32_t>(table_slots_, 1);
+    void* p = mmap(nullptr, ws_bytes_, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      return absl::ResourceExhaustedError("cannot map the WebSocket state");
+    }
+    ws_ = static_cast<WsState*>(p);
+    for (uint32_t i = 0; i < table_slots_; ++i) new (&ws_[i]) WsState();
+  }
   if (plan_.latency_marker || config_.message_marker) {
     scan_bytes_ = sizeof(ScanState) * std::max<uint32_t>(table_slots_, 1);
     void* p = mmap(nullptr, scan_bytes_, PROT_READ | PROT_WRITE,

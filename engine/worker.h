@@ -41,6 +41,7 @@
 #include "engine/tag.h"
 #include "engine/fast_random.h"
 #include "engine/receive_scan.h"
+#include "engine/ws_state.h"
 #include "engine/timing_wheel.h"
 #include "stats/worker_stats.h"
 
@@ -48,12 +49,21 @@ namespace tcpkali::engine {
 
 // Per-worker scratch space for messages expanded at send time: a fixed pool
 // of chunks, each held by one connection while its send is in flight.
+// What a scratch chunk holds, which decides what its completion means.
+enum class ChunkKind : uint8_t {
+  kFirst,        // the first messages, expanded once
+  kMessages,     // repeated messages expanded at send time
+  kWsHandshake,  // an upgrade request or its 101 answer
+  kWsEcho,       // frames echoed back (--ws --listen-mode echo)
+};
+
 class ScratchPool {
  public:
   struct Chunk {
     uint32_t begin = 0;      // unsent bytes are [begin, end)
     uint32_t end = 0;
     uint32_t messages = 0;   // whole messages in the chunk, counted when sent
+    ChunkKind kind = ChunkKind::kMessages;
   };
   // `count` chunks of `bytes` each, mapped lazily. Fails when unmappable.
   [[nodiscard]] absl::Status Init(uint32_t count, size_t bytes);
@@ -164,6 +174,8 @@ class Worker {
   void ScanReceived(Connection& c, uint32_t slot, const uint8_t* data,
                     size_t len);
   void OnMarkerSighting(Connection& c, ScanState& s);
+  void OnPayload(Connection& c, uint32_t slot, uint8_t* data, size_t len);
+  bool WaitingForEcho(const Connection& c);
   void OnMessagesSent(uint32_t slot, uint64_t messages);
   void Dump(Direction direction, const Connection& c, const uint8_t* data,
             size_t len);
@@ -179,6 +191,20 @@ class Worker {
   void AdvanceSent(Connection& c, uint32_t slot, uint64_t sent);
   void WakeScratchWaiters();
   int64_t NextWakeup(const Connection& c) const;
+
+  // --- WebSocket (worker_ws.cc) --------------------------------------------
+  class WsVisitor;
+  bool CountsMarkers() const;
+  void WsStart(Connection& c, uint32_t slot);
+  bool WsSendRequest(Connection& c, uint32_t slot);
+  void WsReceive(Connection& c, uint32_t slot, uint8_t* data, size_t len);
+  void WsHandshakeFailed(Connection& c, uint32_t slot,
+                         const ws::HandshakeResult& r);
+  void WsSendAccept(Connection& c, uint32_t slot);
+  void QueueControl(Connection& c, uint32_t slot, ws::Opcode opcode,
+                    const uint8_t* payload, size_t len, bool close_after);
+  void WsSendControl(Connection& c, uint32_t slot);
+  bool WsControlSent(Connection& c, uint32_t slot);
   void RearmConnectionTimer(Connection& c);
   void OnConnectionTimer(Connection& c, uint32_t slot);
 
@@ -204,6 +230,8 @@ class Worker {
   size_t downstream_bytes_ = 0;
   ScanState* scan_ = nullptr;  // side table, with latency/message markers
   size_t scan_bytes_ = 0;
+  WsState* ws_ = nullptr;  // side table, with --ws
+  size_t ws_bytes_ = 0;
   uint32_t client_slots_ = 0;
   uint32_t accept_begin_ = 0;
   uint32_t accept_slots_ = 0;

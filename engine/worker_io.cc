@@ -87,12 +87,16 @@ void Worker::OnRecv(Connection& c, uint32_t slot, const io_uring_cqe& cqe) {
       c.Set(kFirstByteSeen);
       stats_.RecordLatency(stats::LatencyKind::kFirstByte, now_ns_ - c.start_ns);
     }
-    if (control_.dumps != nullptr) Dump(Direction::kReceive, c, data, res);
-    if (plan_.message_stop || scan_ != nullptr) {
-      ScanReceived(c, slot, data, static_cast<size_t>(res));
-    }
     if (downstream_ != nullptr) Consume(downstream_[slot], static_cast<uint64_t>(res));
-    if (c.Has(kIncoming) && config_.listen_mode == ListenMode::kEcho &&
+    if (ws_ != nullptr) {
+      if (c.state == ConnState::kEstablished) {
+        WsReceive(c, slot, data, static_cast<size_t>(res));
+      }
+    } else {
+      OnPayload(c, slot, data, static_cast<size_t>(res));
+    }
+    if (ws_ == nullptr && c.Has(kIncoming) &&
+        config_.listen_mode == ListenMode::kEcho &&
         c.state == ConnState::kEstablished && phase_ == Phase::kRun) {
       held = true;
       c.scratch = kEchoBufferBase + id;  // the buffer goes back after the send
@@ -114,7 +118,7 @@ void Worker::OnRecv(Connection& c, uint32_t slot, const io_uring_cqe& cqe) {
   if (c.state == ConnState::kEstablished) {
     if (res == -ENOBUFS) {
       rearm_.push_back(slot);  // after this batch has returned its buffers
-    } else if (!held && !RecvPaused(slot)) {
+    } else if (!held && !WaitingForEcho(c) && !RecvPaused(slot)) {
       ArmRecv(c, slot);
     } else if (!held) {
       RearmConnectionTimer(c);  // wait for the downstream budget
@@ -136,6 +140,18 @@ void Worker::RearmDeferred() {
     if (c.state == ConnState::kEstablished) ArmRecv(c, slot);
   }
   rearm_.clear();
+}
+
+// Received application bytes (TCP data, or WebSocket payload): dumped and
+// scanned for markers.
+void Worker::OnPayload(Connection& c, uint32_t slot, uint8_t* data, size_t len) {
+  if (control_.dumps != nullptr) Dump(Direction::kReceive, c, data, len);
+  if (plan_.message_stop || scan_ != nullptr) ScanReceived(c, slot, data, len);
+}
+
+bool Worker::WaitingForEcho(const Connection& c) {
+  return c.scratch != 0 && c.scratch < kEchoBufferBase &&
+         scratch_.chunk(c.scratch - 1).kind == ChunkKind::kWsEcho;
 }
 
 void Worker::Dump(Direction direction, const Connection& c, const uint8_t* data,
@@ -234,6 +250,19 @@ void Worker::TrySend(Connection& c, uint32_t slot) {
     SubmitSend(c, slot, scratch_.Data(c.scratch - 1) + chunk.begin,
                chunk.end - chunk.begin);
     return;
+  }
+  if (ws_ != nullptr) {
+    WsState& w = ws_[slot];
+    if (w.control_pending) {
+      WsSendControl(c, slot);
+      return;
+    }
+    if (w.phase == WsPhase::kHandshake && !c.Has(kIncoming) && !w.request_sent &&
+        !WsSendRequest(c, slot) && !c.Has(kWaitingScratch)) {
+      c.Set(kWaitingScratch);
+      waiting_scratch_.push_back(slot);
+    }
+    if (w.phase != WsPhase::kOpen) return;
   }
   if (c.first_bytes != kFirstDone && !messages.first.empty()) {
     if (const std::string* first = FirstStaticFor(c)) {
@@ -334,6 +363,7 @@ void Worker::SendFromScratch(Connection& c, uint32_t slot, bool first,
       used += m.Expand(ctx, out + used);
     }
     chunk.messages = 0;
+    chunk.kind = ChunkKind::kFirst;
   } else {
     const size_t k = messages.repeated.size();
     const uint64_t limit = config_.write_combine ? max_messages : 1;
@@ -351,6 +381,7 @@ void Worker::SendFromScratch(Connection& c, uint32_t slot, bool first,
       ++n;
     }
     chunk.messages = n;
+    chunk.kind = ChunkKind::kMessages;
     if (plan_.message_rate && n < max_messages) {
       // Released but not expanded (the chunk is full): give them back.
       c.send_pacer.done -= max_messages - n;
@@ -369,7 +400,9 @@ void Worker::OnSendComplete(Connection& c, uint32_t slot, int res) {
     const uint64_t sent = static_cast<uint64_t>(res);
     stats::Add(counters_.bytes_sent, sent);
     stats::Add(counters_.send_ops, 1);
-    AdvanceSent(c, slot, sent);
+    if (ws_ == nullptr || !WsControlSent(c, slot)) AdvanceSent(c, slot, sent);
+  } else if (ws_ != nullptr) {
+    ws_[slot].control_in_flight = false;
   }
   if (c.scratch >= kEchoBufferBase) {
     // Echo: the received buffer goes back out as it is; a short send
@@ -414,15 +447,19 @@ void Worker::AdvanceSent(Connection& c, uint32_t slot, uint64_t sent) {
     ScratchPool::Chunk& chunk = scratch_.chunk(c.scratch - 1);
     chunk.begin += static_cast<uint32_t>(sent);
     if (chunk.begin < chunk.end) return;
-    if (c.first_bytes != kFirstDone) {
+    const ChunkKind kind = chunk.kind;
+    if (kind == ChunkKind::kFirst) {
       c.first_bytes = kFirstDone;
-    } else {
+    } else if (kind == ChunkKind::kMessages) {
       stats::Add(counters_.msgs_sent, chunk.messages);
       OnMessagesSent(slot, chunk.messages);
     }
     scratch_.Release(c.scratch - 1);
     c.scratch = 0;
     scratch_released_ = true;
+    if (kind == ChunkKind::kWsEcho && c.state == ConnState::kEstablished) {
+      ArmRecv(c, slot);  // the echo is out: read the next frames
+    }
   } else if (c.first_bytes != kFirstDone && !MessagesFor(c).first.empty()) {
     c.first_bytes += static_cast<uint32_t>(sent);
     if (c.first_bytes == FirstStaticFor(c)->size()) c.first_bytes = kFirstDone;

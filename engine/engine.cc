@@ -17,6 +17,7 @@
 #include "engine/clock.h"
 #include "engine/exit_code.h"
 #include "engine/plan_builder.h"
+#include "engine/rate_search.h"
 #include "engine/worker.h"
 #include "stats/collector.h"
 #include "stats/json_format.h"
@@ -60,7 +61,7 @@ stats::CollectorOptions CollectorOptionsFor(const Config& config,
   }
   o.messages_counted = config.latency_marker.has_value() ||
                        config.message_marker || config.websocket;
-  o.message_rate_per_s = config.message_rate_per_s;
+  o.message_rate_per_s = config.message_rate_per_s;  // unset while searching
   o.connections_target = plan.client_connections;
   if (config.statsd) {
     o.statsd = stats::StatsdOptions{
@@ -158,7 +159,59 @@ enum class Ending {
   kMessageStop,
   kRampUpFailed,
   kMarkerOverrun,
+  kRateFound,
+  kRateNotFound,
 };
+
+// Sleeps up to `ns`; true when SIGINT or SIGTERM arrived meanwhile.
+bool SleepOrSignal(const sigset_t& signals, int64_t ns) {
+  const int64_t until = MonotonicNs() + ns;
+  for (int64_t left = ns; left > 0; left = until - MonotonicNs()) {
+    timespec ts{.tv_sec = left / 1'000'000'000, .tv_nsec = left % 1'000'000'000};
+    if (sigtimedwait(&signals, nullptr, &ts) > 0) return true;
+  }
+  return false;
+}
+
+// --message-rate @L: one RateSearch step per window, each measured with
+// fresh histograms (snapshot differences) after the new rate has settled.
+Ending SearchRate(const Config& config, const RunPlan& plan,
+                  RunControl& control, WorkerSet& workers,
+                  const sigset_t& signals, double& best_rate) {
+  constexpr int64_t kSettleNs = 500'000'000;
+  constexpr int64_t kWindowNs = 1'500'000'000;
+  const std::vector<const stats::WorkerStats*> all = workers.Stats();
+  RateSearch search(*config.message_rate_target_latency_ns, kSearchStartRate);
+  stats::HistogramSnapshot before, after;
+  while (!search.done()) {
+    const double rate = search.rate();
+    control.message_rate_micro.store(static_cast<uint64_t>(rate * 1e6),
+                                     std::memory_order_relaxed);
+    workers.WakeAll();
+    if (SleepOrSignal(signals, kSettleNs)) return Ending::kSignal;
+    before.Clear();
+    stats::MergeHistograms(all, stats::LatencyKind::kMessage, &before);
+    const uint64_t sent_before = stats::SumCounters(all).msgs_sent;
+    if (SleepOrSignal(signals, kWindowNs)) return Ending::kSignal;
+    after.Clear();
+    stats::MergeHistograms(all, stats::LatencyKind::kMessage, &after);
+    const uint64_t sent = stats::SumCounters(all).msgs_sent - sent_before;
+    after.Subtract(before);
+    std::optional<int64_t> p95;
+    if (after.count() > 0) p95 = after.ValueAtPercentile(95);
+    const double expected = rate * plan.client_connections * (kWindowNs / 1e9);
+    const double achieved = expected > 0 ? sent / expected : 0;
+    if (config.verbosity >= 1) {
+      std::fprintf(stderr, "--message-rate %g: p95 %s, %.0f%% of the messages sent\n",
+                   rate, p95 ? absl::StrFormat("%.3f ms", *p95 / 1e6).c_str() : "n/a",
+                   achieved * 100);
+    }
+    search.Observe(p95, achieved);
+  }
+  if (!search.best()) return Ending::kRateNotFound;
+  best_rate = *search.best();
+  return Ending::kRateFound;
+}
 
 // Watches the run from the main thread until it should end.
 Ending Watch(const Config& config, const RunPlan& plan, RunControl& control,
@@ -188,6 +241,7 @@ Ending Watch(const Config& config, const RunPlan& plan, RunControl& control,
       if (stats::SumCounters(all).OutOpenNow() >= plan.client_connections) {
         ramped = true;
         collector.MarkRampUpDone(t);
+        if (plan.auto_rate) return Ending::kDuration;  // the search takes over
         if (config.duration_ns) end_ns = t + *config.duration_ns;
       } else if (config.duration_ns && t - start_ns >= *config.duration_ns) {
         return Ending::kRampUpFailed;
@@ -257,8 +311,12 @@ int RunLoadTest(const Config& config) {
   const int64_t start_ns = MonotonicNs();
   (*collector)->Start(start_ns);
 
-  const Ending ending =
+  Ending ending =
       Watch(config, plan, control, workers, **collector, signals, start_ns);
+  double best_rate = 0;
+  if (plan.auto_rate && ending == Ending::kDuration) {
+    ending = SearchRate(config, plan, control, workers, signals, best_rate);
+  }
   const int64_t end_ns = MonotonicNs();
   (*collector)->Stop();  // no live line while draining
 
@@ -279,6 +337,15 @@ int RunLoadTest(const Config& config) {
                  plan.client_connections == 1 ? "" : "s",
                  config.duration_ns ? *config.duration_ns / 1e9 : 0.0);
   }
+  const double target_ms = config.message_rate_target_latency_ns.value_or(0) / 1e6;
+  if (ending == Ending::kRateFound) {
+    std::printf("Best --message-rate for latency %gms⁹⁵ᵖ is %.6g\n", target_ms, best_rate);
+  } else if (ending == Ending::kRateNotFound) {
+    std::fprintf(stderr,
+                 "tcpkali: --message-rate @%gms: no stable rate keeps the 95th "
+                 "percentile message latency under %gms; try a higher latency\n",
+                 target_ms, target_ms);
+  }
   if (ending == Ending::kMarkerOverrun) {
     std::fprintf(stderr,
                  "tcpkali: --latency-marker: a connection received more "
@@ -297,6 +364,8 @@ int RunLoadTest(const Config& config) {
     case Ending::kRampUpFailed:
     case Ending::kMarkerOverrun:
       return kExitFailure;
+    case Ending::kRateNotFound:
+      return kExitUnavailable;
     default:
       return kExitOk;
   }

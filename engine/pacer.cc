@@ -101,6 +101,16 @@ int64_t LagNs(const RateSpec& spec, const PacerState& state, int64_t now_ns) {
   return now_ns > intended_ns ? now_ns - intended_ns : 0;
 }
 
+void Rebase(const RateSpec& new_spec, PacerState& state, int64_t now_ns) {
+  // Unit #done is due at start + ceil((done + 1 - G) / R): choose the start
+  // that puts it at now_ns.
+  const uint64_t units = state.done + 1 > new_spec.grant_units
+                             ? state.done + 1 - new_spec.grant_units
+                             : 0;
+  const int64_t offset_ns = TimeOfUnits(new_spec, 0, units);
+  state.start_ns = offset_ns == kNeverNs ? now_ns : now_ns - offset_ns;
+}
+
 uint64_t DropBacklog(const RateSpec& spec, PacerState& state, int64_t now_ns) {
   if (spec.max_backlog_units == 0) return 0;
   const uint64_t allowed = Allowed(spec, state, now_ns);

@@ -124,6 +124,13 @@ inline void Consume(PacerState& state, uint64_t units) { state.done += units; }
 [[nodiscard]] int64_t LagNs(const RateSpec& spec, const PacerState& state,
                             int64_t now_ns);
 
+// Moves `state` onto `new_spec` at now_ns without renumbering its units:
+// the next unit (#done) becomes due at now_ns and the ones after it follow
+// at the new rate. Units already due under the old rate are not carried
+// over (a rate change starts a fresh schedule). For --message-rate @L,
+// whose search changes the rate of running connections.
+void Rebase(const RateSpec& new_spec, PacerState& state, int64_t now_ns);
+
 // Forgets due units beyond spec.max_backlog_units (by counting them as
 // done) and returns how many were forgotten; 0 when max_backlog_units is 0.
 // Call it before Due() on byte pacers; the schedule (phase) is unchanged.

@@ -321,5 +321,23 @@ TEST_CASE("randomised: Due, NextDueNs and IntendedTimeNs agree") {
   }
 }
 
+
+TEST_CASE("Rebase keeps the unit numbering and moves to the new rate") {
+  auto slow = MessageRateSpec(10);
+  auto fast = MessageRateSpec(1000);
+  REQUIRE(slow.ok());
+  REQUIRE(fast.ok());
+  PacerState state{.start_ns = 0, .done = 0};
+  const int64_t t = 5'000'000'000;  // 5 s at 10/s: 51 units allowed
+  Consume(state, Due(*slow, state, t));
+  CHECK(state.done == 51);
+  Rebase(*fast, state, t);
+  CHECK(state.done == 51);
+  CHECK(NextDueNs(*fast, state) == t);              // the next one is due now
+  CHECK(Due(*fast, state, t) == 1);
+  CHECK(Due(*fast, state, t + 10'000'000) == 11);   // 10 ms at 1000/s
+  CHECK(IntendedTimeNs(*fast, state, 61) == t + 10'000'000);
+}
+
 }  // namespace
 }  // namespace tcpkali::engine

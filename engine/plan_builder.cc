@@ -103,10 +103,11 @@ absl::Status PlanMessages(const Config& config, bool server, RunPlan& plan) {
 }
 
 absl::Status PlanRates(const Config& config, RunPlan& plan) {
-  if (config.message_rate_per_s) {
-    auto spec = MessageRateSpec(*config.message_rate_per_s);
+  if (config.message_rate_per_s || config.message_rate_target_latency_ns) {
+    auto spec = MessageRateSpec(config.message_rate_per_s.value_or(kSearchStartRate));
     if (!spec.ok()) return spec.status();
     plan.message_rate = *spec;
+    plan.auto_rate = config.message_rate_target_latency_ns.has_value();
   }
   if (config.upstream_bytes_per_s) {
     auto spec = ByteRateSpec(*config.upstream_bytes_per_s);

@@ -21,6 +21,10 @@
 
 namespace tcpkali::engine {
 
+// --message-rate @L starts its search at this many messages per second per
+// connection.
+inline constexpr double kSearchStartRate = 10;
+
 struct PlanResult {
   std::unique_ptr<RunPlan> plan;
   // Lines for stderr before the run starts (limits shortfalls, notes).

@@ -82,6 +82,7 @@ struct RunPlan {
   int64_t realtime_offset_ns = 0;
 
   std::optional<RateSpec> message_rate;    // --message-rate
+  bool auto_rate = false;                  // --message-rate @L: it changes
   std::optional<RateSpec> upstream_rate;   // bytes, --channel-bandwidth-upstream
   std::optional<RateSpec> downstream_rate; // bytes, --channel-bandwidth-downstream
 
@@ -103,6 +104,9 @@ struct RunControl {
   std::atomic<Phase> phase{Phase::kRun};
   std::atomic<bool> message_stop_seen{false};
   std::atomic<bool> no_address_explained{false};
+  // --message-rate @L: the rate the search wants now, in micro-messages
+  // per second per connection; workers follow it.
+  std::atomic<uint64_t> message_rate_micro{0};
   // A connection saw more --latency-marker sightings than messages sent.
   std::atomic<bool> marker_overrun{false};
   DumpSelector* dumps = nullptr;  // null without --dump-*

@@ -182,6 +182,7 @@ absl::Status Worker::Setup() {
     }
   }
 
+  message_rate_ = plan_.message_rate;
   now_ns_ = MonotonicNs();
   due_ns_ = now_ns_;
   wheel_.emplace(kWheelTickNs, now_ns_);
@@ -377,6 +378,7 @@ void Worker::Loop() {
     wheel_->Advance(now_ns_, kMaxExpiriesPerIteration,
                     [this](TimerNode* node) { OnTimer(node); });
     if (phase_ == Phase::kRun) {
+      if (plan_.auto_rate) FollowRateChange();
       OpenConnections();
       RearmDeferred();
     } else if (phase_ == Phase::kDrain && DrainComplete()) {
@@ -391,6 +393,21 @@ void Worker::Loop() {
     const std::optional<int64_t> next = wheel_->NextDeadline();
     timeout_ns = next ? std::max<int64_t>(*next - now_ns_, 0) : -1;
     if (!rearm_.empty()) timeout_ns = 0;
+  }
+}
+
+// --message-rate @L: a new rate applies to every connection from now on,
+// without renumbering the messages already sent.
+void Worker::FollowRateChange() {
+  const uint64_t wanted = control_.message_rate_micro.load(std::memory_order_relaxed);
+  if (wanted == 0 || wanted == message_rate_->micro_units_per_s) return;
+  message_rate_->micro_units_per_s = wanted;
+  for (uint32_t slot = 0; slot < table_slots_; ++slot) {
+    Connection& c = slab_[slot];
+    if (c.state != ConnState::kEstablished) continue;
+    Rebase(*message_rate_, c.send_pacer, due_ns_);
+    TrySend(c, slot);
+    RearmConnectionTimer(c);
   }
 }
 

@@ -133,6 +133,7 @@ class Worker {
   void EnterStop();
   bool DrainComplete() const;
   void PublishHealth();
+  void FollowRateChange();
   io_uring_sqe* Sqe(Op op, uint32_t slot, uint32_t generation);
   int64_t RealtimeUs(int64_t monotonic_ns) const {
     return (monotonic_ns + plan_.realtime_offset_ns) / 1000;
@@ -246,6 +247,9 @@ class Worker {
   TimerNode opener_timer_;
   TimerNode drain_timer_;
   RateSpec connect_rate_{};
+  // --message-rate, this worker's copy: --message-rate @L changes it while
+  // the run goes on (RunControl::message_rate_micro).
+  std::optional<RateSpec> message_rate_;
   PacerState connect_pacer_{};
   uint64_t opened_ = 0;  // connections this worker has started (for uids)
   uint32_t next_endpoint_ = 0;

@@ -194,8 +194,8 @@ int64_t Worker::NextWakeup(const Connection& c) const {
     if (due_ns_ < c.send_pacer.start_ns) {
       t = std::min(t, c.send_pacer.start_ns);
     } else if (c.first_bytes == kFirstDone || messages.first.empty()) {
-      if (plan_.message_rate) {
-        t = std::min(t, NextDueNs(*plan_.message_rate, c.send_pacer));
+      if (message_rate_) {
+        t = std::min(t, NextDueNs(*message_rate_, c.send_pacer));
       } else if (plan_.upstream_rate) {
         t = std::min(t, NextDueNs(*plan_.upstream_rate, c.send_pacer));
       }
@@ -278,7 +278,7 @@ void Worker::TrySend(Connection& c, uint32_t slot) {
 
   uint64_t max_messages = UINT64_MAX;
   uint64_t max_bytes = UINT64_MAX;
-  if (plan_.message_rate) {
+  if (message_rate_) {
     max_messages = ReleasePacedMessages(c);
     if (max_messages == 0) return;
   } else if (plan_.upstream_rate) {
@@ -293,7 +293,7 @@ void Worker::TrySend(Connection& c, uint32_t slot) {
     SendFromStream(c, slot, *stream, max_bytes);
   } else {
     SendFromScratch(c, slot, /*first=*/false,
-                    plan_.message_rate ? max_messages : UINT64_MAX);
+                    message_rate_ ? max_messages : UINT64_MAX);
   }
 }
 
@@ -301,7 +301,7 @@ void Worker::TrySend(Connection& c, uint32_t slot) {
 // released messages are tracked in send_pacer.done and the stream sends up
 // to their end; otherwise the count is handed to the scratch expansion.
 uint64_t Worker::ReleasePacedMessages(Connection& c) {
-  const RateSpec& spec = *plan_.message_rate;
+  const RateSpec& spec = *message_rate_;
   if (const StaticStream* stream = StreamFor(c)) {
     if (c.stream_bytes < OffsetAfterMessages(*stream, c.send_pacer.done)) {
       return UINT64_MAX;  // released earlier, not all sent yet
@@ -323,7 +323,7 @@ uint64_t Worker::ReleasePacedMessages(Connection& c) {
 void Worker::SendFromStream(Connection& c, uint32_t slot,
                             const StaticStream& stream, uint64_t max_bytes) {
   uint64_t target = UINT64_MAX;
-  if (plan_.message_rate) {
+  if (message_rate_) {
     target = OffsetAfterMessages(stream, c.send_pacer.done);
   } else if (!config_.write_combine) {
     target = OffsetAfterMessages(stream,
@@ -371,9 +371,9 @@ void Worker::SendFromScratch(Connection& c, uint32_t slot, bool first,
     while (n < limit) {
       const CompiledMessage& m = messages.repeated[c.next_message];
       if (used + m.max_bytes() > scratch_.bytes()) break;
-      if (plan_.message_rate) {
+      if (message_rate_) {
         ctx.send_time_us = RealtimeUs(
-            IntendedTimeNs(*plan_.message_rate, c.send_pacer,
+            IntendedTimeNs(*message_rate_, c.send_pacer,
                            c.send_pacer.done - max_messages + n));
       }
       used += m.Expand(ctx, out + used);
@@ -382,7 +382,7 @@ void Worker::SendFromScratch(Connection& c, uint32_t slot, bool first,
     }
     chunk.messages = n;
     chunk.kind = ChunkKind::kMessages;
-    if (plan_.message_rate && n < max_messages) {
+    if (message_rate_ && n < max_messages) {
       // Released but not expanded (the chunk is full): give them back.
       c.send_pacer.done -= max_messages - n;
     }

@@ -46,8 +46,8 @@ void Worker::OnMarkerSighting(Connection& c, ScanState& s) {
   const uint64_t index = s.sightings++;
   stats::Add(counters_.msgs_received, 1);
   int64_t sent_ns;
-  if (plan_.message_rate) {
-    sent_ns = IntendedTimeNs(*plan_.message_rate, c.send_pacer, index);
+  if (message_rate_) {
+    sent_ns = IntendedTimeNs(*message_rate_, c.send_pacer, index);
   } else {
     ScanState::Batch& oldest = s.batches[s.batch_head];
     sent_ns = oldest.time_ns;
@@ -64,7 +64,7 @@ void Worker::OnMessagesSent(uint32_t slot, uint64_t messages) {
   if (scan_ == nullptr || !plan_.latency_marker || messages == 0) return;
   ScanState& s = scan_[slot];
   s.messages_sent += messages;
-  if (plan_.message_rate) return;  // intended times follow from the index
+  if (message_rate_) return;  // intended times follow from the index
   if (s.batch_count == kSendBatches) {
     // Full: the newest batch takes these too, at its (earlier) time, so a
     // merged message's latency errs long, never short.

@@ -193,6 +193,17 @@ void FillWorkers(Config& config, const MachineFacts& machine,
   }
 }
 
+// --write-combine off asks for one message per send; Nagle's algorithm
+// would merge them again on the wire, so it goes off too unless --nagle
+// says otherwise.
+void ApplyWriteCombine(Config& config, std::vector<Diagnostic>& out) {
+  if (config.write_combine || config.nagle.has_value()) return;
+  config.nagle = false;
+  out.push_back({Diagnostic::Severity::kNote,
+                 "--write-combine off: also --nagle off (one message per "
+                 "packet); give --nagle on to keep Nagle's algorithm"});
+}
+
 void AddWarnings(const Config& config, std::vector<Diagnostic>& out) {
   using Severity = Diagnostic::Severity;
   if (config.IsClient() && config.duration_ns.has_value()) {
@@ -245,6 +256,7 @@ absl::StatusOr<std::vector<Diagnostic>> Validate(Config& config,
   }
   std::vector<Diagnostic> diagnostics;
   FillWorkers(config, machine, diagnostics);
+  ApplyWriteCombine(config, diagnostics);
   AddWarnings(config, diagnostics);
   return diagnostics;
 }

@@ -275,5 +275,22 @@ TEST_CASE("a usage error wins over an unreadable file") {
   CHECK(result.status().code() == absl::StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("--write-combine off turns Nagle off unless --nagle is given") {
+  Config off;
+  off.destinations.push_back({.host = "127.0.0.1", .port = "80", .text = "127.0.0.1:80"});
+  off.write_combine = false;
+  Config keep = off;
+  keep.nagle = true;
+  auto notes = Validate(off, MachineFacts{.cpu_count = 2});
+  REQUIRE(notes.ok());
+  REQUIRE(off.nagle.has_value());
+  CHECK_FALSE(*off.nagle);
+  bool noted = false;
+  for (const Diagnostic& d : *notes) noted |= d.message.find("--nagle off") != std::string::npos;
+  CHECK(noted);
+  REQUIRE(Validate(keep, MachineFacts{.cpu_count = 2}).ok());
+  CHECK(*keep.nagle);
+}
+
 }  // namespace
 }  // namespace tcpkali::cli

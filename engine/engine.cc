@@ -270,7 +270,7 @@ int RunLoadTest(const Config& config) {
   std::fputs(planned->notes.c_str(), stderr);
   if (config.check_limits_only) {
     std::fputs(planned->limits_report.c_str(), stdout);
-    return kExitOk;
+    return planned->limits_fatal ? kExitSoftware : kExitOk;
   }
   const RunPlan& plan = *planned->plan;
   if (config.verbosity >= 2) {

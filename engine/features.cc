@@ -44,7 +44,7 @@ absl::Status SetupFailure(int err) {
   } else if (err == ENOMEM) {
     absl::StrAppend(&why, "; locked memory is short: raise `ulimit -l`");
   }
-  return absl::UnavailableError(why);
+  return absl::FailedPreconditionError(why);
 }
 
 // Runs one SQE to completion on `ring` and returns its result.

@@ -170,7 +170,6 @@ Finding CheckFileMax(const PlannedRun& run, const SystemFacts& facts) {
 // The ephemeral-port arithmetic of a client run.
 struct PortEstimate {
   uint64_t span = 0;    // ports per (source, destination) pair
-  uint64_t in_use = 0;  // TCP sockets and TIME-WAIT already holding ports
   uint64_t usable_destinations = 0;
   const DestinationPlan* binding = nullptr;  // the one with fewest sources
   uint64_t reachable = 0;
@@ -181,7 +180,6 @@ PortEstimate EstimatePorts(const PlannedRun& run, const SystemFacts& facts) {
   if (facts.port_range_hi >= facts.port_range_lo) {
     e.span = facts.port_range_hi - facts.port_range_lo + 1;
   }
-  e.in_use = facts.tcp_in_use + facts.tcp_time_wait;
   for (const DestinationPlan& d : run.destinations) {
     if (d.source_count == 0) continue;
     ++e.usable_destinations;
@@ -191,10 +189,13 @@ PortEstimate EstimatePorts(const PlannedRun& run, const SystemFacts& facts) {
   }
   if (e.binding == nullptr) return e;
   // Round-robin gives every destination the same share, so the one with
-  // the fewest sources caps them all.
-  e.reachable = SatSub(
-      SatMul(SatMul(e.usable_destinations, e.binding->source_count), e.span),
-      e.in_use);
+  // the fewest sources caps them all. Sockets already open (and TIME-WAIT)
+  // hold ports of their own (source, destination) pairs only, which
+  // /proc/net/sockstat does not tell apart: subtracting them all would call
+  // a run impossible because of unrelated traffic. A run that does run out
+  // gets EADDRNOTAVAIL explained once.
+  e.reachable =
+      SatMul(SatMul(e.usable_destinations, e.binding->source_count), e.span);
   return e;
 }
 
@@ -219,7 +220,7 @@ std::string PortsFix(const PlannedRun& run, const SystemFacts& facts,
   std::vector<std::string> options;
   const uint64_t pairs_needed =
       e.span == 0 ? 0
-                  : CeilDiv(run.connections + e.in_use,
+                  : CeilDiv(run.connections,
                             SatMul(std::max<uint64_t>(1, e.usable_destinations),
                                    e.span));
   if (e.binding != nullptr && e.binding->ipv4_loopback) {
@@ -256,7 +257,7 @@ Finding CheckPorts(const PlannedRun& run, const SystemFacts& facts,
   Finding f{
       .check = kPortsCheck,
       .found = absl::StrCat(facts.port_range_lo, " ", facts.port_range_hi, " (",
-                            e.span, " ports, ", e.in_use, " in use)"),
+                            e.span, " ports)"),
       .needed =
           absl::StrCat(run.connections, " of ", e.reachable, " reachable")};
   if (run.connections <= e.reachable) return f;

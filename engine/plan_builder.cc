@@ -190,6 +190,42 @@ absl::Status PlanAddresses(const Config& config, RunPlan& plan,
   return absl::OkStatus();
 }
 
+// --rcvbuf/--sndbuf: what the kernel makes of the size, tried on a socket
+// now; a line for each that it does not take as asked (Linux doubles the
+// value for its bookkeeping and clamps it to net.core.rmem_max/wmem_max).
+std::string CheckSocketBuffers(const Config& config) {
+  std::string out;
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return out;
+  struct Check {
+    const std::optional<uint64_t>& bytes;
+    int option;
+    const char* flag;
+    const char* sysctl;
+  };
+  for (const Check& c :
+       {Check{config.rcvbuf_bytes, SO_RCVBUF, "--rcvbuf", "net.core.rmem_max"},
+        Check{config.sndbuf_bytes, SO_SNDBUF, "--sndbuf", "net.core.wmem_max"}}) {
+    if (!c.bytes) continue;
+    const int asked = static_cast<int>(std::min<uint64_t>(*c.bytes, INT32_MAX / 2));
+    int got = 0;
+    socklen_t len = sizeof got;
+    setsockopt(fd, SOL_SOCKET, c.option, &asked, sizeof asked);
+    getsockopt(fd, SOL_SOCKET, c.option, &got, &len);
+    if (got / 2 < asked) {
+      absl::StrAppend(&out, "tcpkali: warning: ", c.flag, " ", *c.bytes,
+                      ": the kernel caps it at ", got / 2, " bytes (", c.sysctl,
+                      "); sysctl -w ", c.sysctl, "=", asked, "\n");
+    } else if (got / 2 > asked) {
+      absl::StrAppend(&out, "tcpkali: warning: ", c.flag, " ", *c.bytes,
+                      ": the kernel raises it to its minimum, ", got / 2,
+                      " bytes\n");
+    }
+  }
+  close(fd);
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<PlanResult> BuildRunPlan(const Config& config) {
@@ -221,20 +257,32 @@ absl::StatusOr<PlanResult> BuildRunPlan(const Config& config) {
   if (!facts.ok()) return facts.status();
   PlannedRun planned = PlanRun(config, destinations, sources);
   PreflightReport report = Preflight(planned, *facts);
+  const uint64_t per_ring = facts->nofile_soft > kFixedFileReserve
+                                ? facts->nofile_soft - kFixedFileReserve
+                                : 1;
   if (report.workers_needed > plan.workers && !config.workers_explicit) {
     // The descriptor limit binds: more rings, each with its own table.
     absl::StrAppend(&result.notes, "tcpkali: note: using ", report.workers_needed,
-                    " workers: each io_uring holds at most ", facts->nofile_soft,
-                    " connections here (RLIMIT_NOFILE)\n");
+                    " workers: each io_uring holds at most ", per_ring,
+                    " connections here (RLIMIT_NOFILE ", facts->nofile_soft,
+                    ")\n");
     plan.workers = report.workers_needed;
     planned.workers = plan.workers;
     report = Preflight(planned, *facts);
   }
   if (config.check_limits_only) {
     result.limits_report = FormatPreflight(report);
+    result.limits_fatal = report.HasFatal();
     return result;
   }
   absl::StrAppend(&result.notes, FormatShortfalls(report));
+  absl::StrAppend(&result.notes, CheckSocketBuffers(config));
+  if (config.IsListener() && !config.IsClient() && config.verbosity >= 2) {
+    absl::StrAppend(&result.notes, "tcpkali: note: ", plan.workers,
+                    " workers accept at most ", plan.workers * per_ring,
+                    " connections (", per_ring,
+                    " each, RLIMIT_NOFILE); more need more workers (-w)\n");
+  }
   if (absl::Status s = PreflightStatus(report); !s.ok()) return s;
 
   plan.client_connections = config.IsClient() ? config.connections : 0;

@@ -29,8 +29,10 @@ struct PlanResult {
   std::unique_ptr<RunPlan> plan;
   // Lines for stderr before the run starts (limits shortfalls, notes).
   std::string notes;
-  // --check-limits: the report to print instead of running.
+  // --check-limits: the report to print instead of running, and whether it
+  // found the run impossible (exit 70, as the run itself would).
   std::string limits_report;
+  bool limits_fatal = false;
   // A regular socket bound to the listen port (SO_REUSEPORT) that holds the
   // port while the workers bind theirs; close it once they have. -1: none.
   int port_holder_fd = -1;

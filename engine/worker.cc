@@ -385,8 +385,7 @@ void Worker::Loop() {
       EnterStop();
     }
     if (phase_ == Phase::kStop &&
-        ((ops_in_flight_ == 0 && !accept_armed_ && !wake_armed_) ||
-         now_ns_ >= stop_deadline_ns_)) {
+        (sends_in_flight_ == 0 || now_ns_ >= stop_deadline_ns_)) {
       break;
     }
 
@@ -505,12 +504,23 @@ bool Worker::DrainComplete() const {
   return !self_sink || open_incoming_ == 0;
 }
 
+// Cancels the sends still in flight (a peer that does not read) so that
+// their partial byte counts come back; everything else is left to the
+// ring's teardown. Each cancel names its send, which the kernel finds by
+// hash: cancelling "all" instead scans every request per match, which is
+// quadratic at a million connections.
 void Worker::EnterStop() {
   if (phase_ == Phase::kStop) return;
   phase_ = Phase::kStop;
   wheel_->Cancel(&drain_timer_);
-  io_uring_sqe* sqe = Sqe(Op::kCancel, 0, 0);
-  io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+  if (sends_in_flight_ > 0) {
+    for (uint32_t slot = 0; slot < table_slots_; ++slot) {
+      const Connection& c = slab_[slot];
+      if (!c.Has(kSendInFlight)) continue;
+      io_uring_sqe* sqe = Sqe(Op::kCancel, slot, 0);
+      io_uring_prep_cancel64(sqe, Tag{Op::kSend, slot, c.generation}.Pack(), 0);
+    }
+  }
   stop_deadline_ns_ = now_ns_ + kStopGraceNs;
 }
 

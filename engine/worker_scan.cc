@@ -17,7 +17,9 @@ void Worker::ScanReceived(Connection& c, uint32_t slot, const uint8_t* data,
   }
   if (scan_ == nullptr) return;
   ScanState& s = scan_[slot];
-  if (plan_.latency_marker) {
+  // A marker answers a message this connection sent: connections that do
+  // not send (a sink, an echo) have nothing to time.
+  if (plan_.latency_marker && Sends(c)) {
     plan_.latency_marker->Scan(s.marker_state, data, len,
                                [&](size_t) { OnMarkerSighting(c, s); });
   }

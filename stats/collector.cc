@@ -137,7 +137,9 @@ void Collector::MarkRampUpDone(int64_t now_ns) {
   baseline_ = SumCounters(workers_);
   if (options_.verbosity >= 1 && options_.connections_target > 0) {
     WriteStderr(absl::StrCat(renderer_.Clear(), "Ramped up to ",
-                             options_.connections_target, " connections.\n"));
+                             options_.connections_target,
+                             options_.connections_target == 1 ? " connection.\n"
+                                                              : " connections.\n"));
   }
 }
 

@@ -87,7 +87,7 @@ TEST_CASE(
   f.collector->MarkRampUpDone(kSecond);
   // Wipe the 53-column line, then the note on a line of its own.
   CHECK(f.err ==
-        "\r" + std::string(53, ' ') + "\rRamped up to 1 connections.\n");
+        "\r" + std::string(53, ' ') + "\rRamped up to 1 connection.\n");
   f.err.clear();
   f.TickUntil(kSecond + 250 * kMs, 2 * kSecond);
   CHECK(f.err == "\rTraffic 0.000↓, 0.000↑ Mbps (conns 1↓ 1↑ 0⇡; seen 2)");

@@ -98,6 +98,15 @@ unsigned UringRing::PeekCqes(io_uring_cqe** cqes, unsigned max) {
 
 void UringRing::AdvanceCq(unsigned n) { io_uring_cq_advance(&ring_, n); }
 
+absl::Status UringRing::RegisterBuffers(BufferRing& buffers, uint16_t group_id) {
+  return buffers.Register(&ring_, group_id);
+}
+
+int UringRing::InstallFixedFile(unsigned index, int fd) {
+  const int rc = io_uring_register_files_update(&ring_, index, &fd, 1);
+  return rc < 0 ? rc : 0;
+}
+
 uint64_t UringRing::cq_overflows() const {
   return ring_.cq.koverflow ? *ring_.cq.koverflow : 0;
 }

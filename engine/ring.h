@@ -29,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/buffer_ring.h"
 
 namespace tcpkali::engine {
 
@@ -51,6 +52,15 @@ class Ring {
 
   // Marks `n` completions returned by PeekCqes() as consumed.
   virtual void AdvanceCq(unsigned n) = 0;
+
+  // Setup-time registrations (not the data path).
+  // Hands `buffers` to the kernel as provided-buffer group `group_id`.
+  [[nodiscard]] virtual absl::Status RegisterBuffers(BufferRing& buffers,
+                                                     uint16_t group_id) = 0;
+  // Installs the regular descriptor `fd` at fixed-table `index` (the
+  // fallback path for kernels without socket setup through the ring); the
+  // caller may close `fd` afterwards. Returns 0 or -errno.
+  virtual int InstallFixedFile(unsigned index, int fd) = 0;
 
   // Counters for the health report.
   uint64_t sq_full_retries() const { return sq_full_retries_; }
@@ -88,6 +98,8 @@ class UringRing final : public Ring {
   unsigned PeekCqes(io_uring_cqe** cqes, unsigned max) override;
   void AdvanceCq(unsigned n) override;
   uint64_t cq_overflows() const override;
+  absl::Status RegisterBuffers(BufferRing& buffers, uint16_t group_id) override;
+  int InstallFixedFile(unsigned index, int fd) override;
 
   io_uring* raw() { return &ring_; }
   unsigned sq_entries() const { return ring_.sq.ring_entries; }

@@ -76,8 +76,9 @@ void ScratchPool::Release(uint32_t id) { free_.push_back(id); }
 // --- Worker ------------------------------------------------------------------
 
 Worker::Worker(int index, const RunPlan& plan, stats::WorkerStats& stats,
-               RunControl& control)
-    : index_(index),
+               RunControl& control, WorkerEnv env)
+    : env_(std::move(env)),
+      index_(index),
       plan_(plan),
       config_(*plan.config),
       stats_(stats),
@@ -101,7 +102,8 @@ void Worker::Run() {
   ReportReady(status);
   if (!status.ok()) return;
   in_worker_loop = true;
-  Loop();
+  while (Step()) {
+  }
   in_worker_loop = false;
 }
 
@@ -139,14 +141,14 @@ absl::Status Worker::Setup() {
   // Room for every connection's completions at once (a ramp-up burst, a
   // mass reset); the kernel clamps this to its maximum.
   options.cq_entries = std::max<unsigned>(8192, 4 * table_slots_);
-  auto ring = UringRing::Create(options);
+  auto ring = env_.make_ring ? env_.make_ring(options) : UringRing::Create(options);
   if (!ring.ok()) return ring.status();
   ring_ = std::move(*ring);
 
   auto buffers = BufferRing::Create(plan_.recv_buffers, plan_.recv_buffer_bytes);
   if (!buffers.ok()) return buffers.status();
   buffers_.emplace(std::move(*buffers));
-  if (absl::Status s = buffers_->Register(ring_->raw(), 0); !s.ok()) return s;
+  if (absl::Status s = ring_->RegisterBuffers(*buffers_, 0); !s.ok()) return s;
 
   slab_bytes_ = sizeof(Connection) * std::max<uint32_t>(table_slots_, 1);
   void* slab = mmap(nullptr, slab_bytes_, PROT_READ | PROT_WRITE,
@@ -183,7 +185,7 @@ absl::Status Worker::Setup() {
   }
 
   message_rate_ = plan_.message_rate;
-  now_ns_ = MonotonicNs();
+  now_ns_ = env_.clock();
   due_ns_ = now_ns_;
   wheel_.emplace(kWheelTickNs, now_ns_);
   opener_timer_.kind = kTimerOpener;
@@ -275,8 +277,7 @@ absl::Status Worker::SetupListener() {
         listen(sock, plan_.listen_backlog) != 0) {
       err = errno;
     } else {
-      const int rc =
-          io_uring_register_files_update(ring_->raw(), listener_slot_, &sock, 1);
+      const int rc = ring_->InstallFixedFile(listener_slot_, sock);
       if (rc < 0) err = -rc;
     }
     close(sock);
@@ -354,45 +355,42 @@ void Worker::OnWake(int res) {
   if (phase_ != Phase::kStop) ArmWake();
 }
 
-void Worker::Loop() {
+bool Worker::Step() {
+  ring_->SubmitAndWait(1, timeout_ns_);
+  now_ns_ = env_.clock();
+  due_ns_ = now_ns_ + kWheelTickNs - 1;
+
   io_uring_cqe* cqes[kCqeBatch];
-  int64_t timeout_ns = 0;
-  while (true) {
-    ring_->SubmitAndWait(1, timeout_ns);
-    now_ns_ = MonotonicNs();
-    due_ns_ = now_ns_ + kWheelTickNs - 1;
-
-    unsigned n;
-    while ((n = ring_->PeekCqes(cqes, kCqeBatch)) > 0) {
-      for (unsigned i = 0; i < n; ++i) Dispatch(*cqes[i]);
-      ring_->AdvanceCq(n);
-    }
-    buffers_->Publish();
-    PublishHealth();
-
-    const Phase wanted = control_.phase.load(std::memory_order_acquire);
-    if (wanted != phase_) {
-      if (phase_ == Phase::kRun) EnterDrain();
-      if (wanted == Phase::kStop && phase_ != Phase::kStop) EnterStop();
-    }
-    wheel_->Advance(now_ns_, kMaxExpiriesPerIteration,
-                    [this](TimerNode* node) { OnTimer(node); });
-    if (phase_ == Phase::kRun) {
-      if (plan_.auto_rate) FollowRateChange();
-      OpenConnections();
-      RearmDeferred();
-    } else if (phase_ == Phase::kDrain && DrainComplete()) {
-      EnterStop();
-    }
-    if (phase_ == Phase::kStop &&
-        (sends_in_flight_ == 0 || now_ns_ >= stop_deadline_ns_)) {
-      break;
-    }
-
-    const std::optional<int64_t> next = wheel_->NextDeadline();
-    timeout_ns = next ? std::max<int64_t>(*next - now_ns_, 0) : -1;
-    if (!rearm_.empty()) timeout_ns = 0;
+  unsigned n;
+  while ((n = ring_->PeekCqes(cqes, kCqeBatch)) > 0) {
+    for (unsigned i = 0; i < n; ++i) Dispatch(*cqes[i]);
+    ring_->AdvanceCq(n);
   }
+  buffers_->Publish();
+  PublishHealth();
+
+  const Phase wanted = control_.phase.load(std::memory_order_acquire);
+  if (wanted != phase_) {
+    if (phase_ == Phase::kRun) EnterDrain();
+    if (wanted == Phase::kStop && phase_ != Phase::kStop) EnterStop();
+  }
+  wheel_->Advance(now_ns_, kMaxExpiriesPerIteration,
+                  [this](TimerNode* node) { OnTimer(node); });
+  if (phase_ == Phase::kRun) {
+    if (plan_.auto_rate) FollowRateChange();
+    OpenConnections();
+    RearmDeferred();
+  } else if (phase_ == Phase::kDrain && DrainComplete()) {
+    EnterStop();
+  }
+  if (phase_ == Phase::kStop &&
+      (sends_in_flight_ == 0 || now_ns_ >= stop_deadline_ns_)) {
+    return false;
+  }
+  const std::optional<int64_t> next = wheel_->NextDeadline();
+  timeout_ns_ = next ? std::max<int64_t>(*next - now_ns_, 0) : -1;
+  if (!rearm_.empty()) timeout_ns_ = 0;
+  return true;
 }
 
 // --message-rate @L: a new rate applies to every connection from now on,

@@ -28,6 +28,7 @@
 #include <liburing.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,7 @@
 
 #include "absl/status/status.h"
 #include "engine/buffer_ring.h"
+#include "engine/clock.h"
 #include "engine/connection.h"
 #include "engine/ring.h"
 #include "engine/run_plan.h"
@@ -89,17 +91,41 @@ class ScratchPool {
 // loop: the span in which it must not allocate. For the allocation test.
 bool InWorkerLoopOnThisThread();
 
+// The worker's seams to the outside world, replaced in tests: where its
+// ring comes from (testing/fake_ring.h records submissions and injects
+// completions) and what time it is.
+struct WorkerEnv {
+  // Empty: a kernel ring, UringRing::Create().
+  std::function<absl::StatusOr<std::unique_ptr<Ring>>(const RingOptions&)>
+      make_ring;
+  int64_t (*clock)() = MonotonicNs;
+};
+
 class Worker {
  public:
   Worker(int index, const RunPlan& plan, stats::WorkerStats& stats,
-         RunControl& control);
+         RunControl& control, WorkerEnv env = {});
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // The thread body: Setup(), report it at the start barrier, then Loop()
+  // The thread body: Setup(), report it at the start barrier, then Step()
   // until the run is stopped.
   void Run();
+
+  // Sizes and allocates everything, creates the ring, sets up the
+  // listener. Run() calls it; tests call it, then Step(), directly.
+  [[nodiscard]] absl::Status Setup();
+
+  // One loop iteration: submit what is prepared and wait for a completion
+  // or the next timer (one io_uring_enter), read the clock, reap the
+  // completions in a batch, expire timers, open connections. False once
+  // the worker has stopped.
+  bool Step();
+
+  // For tests: slot state and the counters the worker writes.
+  const Connection& slot(uint32_t index) const { return slab_[index]; }
+  uint32_t client_slots() const { return client_slots_; }
 
   // Interrupts the worker's wait so that it sees a phase change. Any thread.
   void Wake();
@@ -119,12 +145,10 @@ class Worker {
   };
 
   // --- Setup and the loop (worker.cc) --------------------------------------
-  absl::Status Setup();
   absl::Status SetupListener();
   absl::Status RunSetupChain(int sqes);
   absl::Status ListenError(int err) const;
   void ReportReady(const absl::Status& status);
-  void Loop();
   void Dispatch(const io_uring_cqe& cqe);
   void OnTimer(TimerNode* node);
   void ArmWake();
@@ -209,6 +233,7 @@ class Worker {
   void RearmConnectionTimer(Connection& c);
   void OnConnectionTimer(Connection& c, uint32_t slot);
 
+  WorkerEnv env_;
   const int index_;
   const RunPlan& plan_;
   const Config& config_;
@@ -216,7 +241,7 @@ class Worker {
   stats::WorkerCounters& counters_;
   RunControl& control_;
 
-  std::unique_ptr<UringRing> ring_;
+  std::unique_ptr<Ring> ring_;
   std::optional<BufferRing> buffers_;
   std::optional<TimingWheel> wheel_;
   ScratchPool scratch_;
@@ -270,6 +295,7 @@ class Worker {
   // nothing due, re-arming for the same tick and spinning until it ends.
   int64_t due_ns_ = 0;
   int64_t stop_deadline_ns_ = 0;
+  int64_t timeout_ns_ = 0;  // the next Step()'s wait
   uint32_t sends_in_flight_ = 0;
   uint32_t open_connections_ = 0;  // established or closing, both kinds
   uint32_t open_incoming_ = 0;

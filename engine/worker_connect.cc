@@ -186,7 +186,7 @@ bool Worker::PrepSocketFallback(Connection& c, uint32_t slot,
       }
     }
     if (err == 0) {
-      const int rc = io_uring_register_files_update(ring_->raw(), slot, &fd, 1);
+      const int rc = ring_->InstallFixedFile(slot, fd);
       if (rc < 0) err = -rc;
     }
     close(fd);

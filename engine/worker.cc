@@ -484,13 +484,22 @@ void Worker::OnTimer(TimerNode* node) {
 void Worker::EnterDrain() {
   phase_ = Phase::kDrain;
   wheel_->Cancel(&opener_timer_);
-  for (uint32_t slot = 0; slot < table_slots_; ++slot) {
-    Connection& c = slab_[slot];
-    if (c.state == ConnState::kEstablished && !c.Has(kSendInFlight)) {
-      ShutWrite(c, slot);
+  if (SelfSink()) {
+    // Our own sink reads until each client's FIN, so that what the clients
+    // sent is also counted as received. Elsewhere the FIN can wait for the
+    // process to exit: a FIN per connection costs as much as a connect.
+    for (uint32_t slot = 0; slot < client_slots_; ++slot) {
+      Connection& c = slab_[slot];
+      if (c.state == ConnState::kEstablished && !c.Has(kSendInFlight)) {
+        ShutWrite(c, slot);
+      }
     }
   }
   wheel_->Schedule(&drain_timer_, now_ns_ + plan_.drain_timeout_ns);
+}
+
+bool Worker::SelfSink() const {
+  return plan_.listen && plan_.client_connections > 0;
 }
 
 bool Worker::DrainComplete() const {
@@ -498,8 +507,7 @@ bool Worker::DrainComplete() const {
   // also the sink of its own clients, accepted connections read until
   // their peer's FIN, so that what was sent is also counted as received.
   if (sends_in_flight_ > 0) return false;
-  const bool self_sink = plan_.listen && plan_.client_connections > 0;
-  return !self_sink || open_incoming_ == 0;
+  return !SelfSink() || open_incoming_ == 0;
 }
 
 // Cancels the sends still in flight (a peer that does not read) so that

@@ -156,6 +156,7 @@ class Worker {
   void EnterDrain();
   void EnterStop();
   bool DrainComplete() const;
+  bool SelfSink() const;
   void PublishHealth();
   void FollowRateChange();
   io_uring_sqe* Sqe(Op op, uint32_t slot, uint32_t generation);

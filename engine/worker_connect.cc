@@ -28,6 +28,9 @@ namespace {
 // At most this many connections are started per loop iteration, so that a
 // large connect budget cannot starve the reaping of completions.
 constexpr size_t kMaxOpensPerIteration = 1024;
+// The connect pacer's wake-ups are at least this far apart, so that a high
+// --connect-rate opens connections in batches (one submit for many).
+constexpr int64_t kOpenerBatchNs = 1'000'000;
 
 FailCause ClassifyConnectError(int err) {
   switch (err) {
@@ -72,7 +75,11 @@ void Worker::OpenConnections() {
   }
   Consume(connect_pacer_, due);
   if (!free_clients_.empty()) {
-    wheel_->Schedule(&opener_timer_, NextDueNs(connect_rate_, connect_pacer_));
+    // Wake for the next connection, but not more often than once per
+    // kOpenerBatchNs: at high rates each wake-up opens a batch.
+    wheel_->Schedule(&opener_timer_,
+                     std::max(NextDueNs(connect_rate_, connect_pacer_),
+                              now_ns_ + kOpenerBatchNs));
   }
 }
 

@@ -434,7 +434,7 @@ void Worker::OnSendComplete(Connection& c, uint32_t slot, int res) {
     return;
   }
   if (phase_ == Phase::kDrain) {
-    ShutWrite(c, slot);
+    if (SelfSink() && !c.Has(kIncoming)) ShutWrite(c, slot);
     return;
   }
   TrySend(c, slot);

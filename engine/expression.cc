@@ -461,16 +461,6 @@ std::string EscapeForError(std::string_view bytes, size_t max_bytes) {
   return out;
 }
 
-void WriteMessageMarker(uint64_t time_us, uint8_t* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::memcpy(out, kMessageMarkerPrefix.data(), kMessageMarkerPrefix.size());
-  out += kMessageMarkerPrefix.size();
-  for (int i = 0; i < 16; ++i) {
-    out[i] = static_cast<uint8_t>(kHex[(time_us >> (60 - 4 * i)) & 0xF]);
-  }
-  out[16] = '.';
-}
-
 absl::StatusOr<std::string> ReadFileBytes(const std::string& path) {
   std::string bytes;
   if (const int err = ReadWholeFile(path, &bytes); err != 0) {

@@ -61,14 +61,8 @@
 
 namespace tcpkali::engine {
 
-// \{message.marker}: the prefix, then 16 hex digits, then a dot.
-inline constexpr std::string_view kMessageMarkerPrefix = "TCPKaliMsgTS-";
-inline constexpr size_t kMessageMarkerBytes =
-    kMessageMarkerPrefix.size() + 16 + 1;
-
-// Writes the kMessageMarkerBytes bytes of a marker for `time_us`
-// (microseconds since the Unix epoch) to `out`. No allocation.
-void WriteMessageMarker(uint64_t time_us, uint8_t* out);
+// \{message.marker} expands to the marker engine/marker_scanner.h defines
+// (WriteMarker, kMarkerBytes): the same code writes and finds it.
 
 // One piece of a parsed message. A plain value, built once at start.
 struct Expression {

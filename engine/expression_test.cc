@@ -265,18 +265,6 @@ TEST_CASE("errors name the option they are given") {
             .starts_with("--first-message #2: unknown expression"));
 }
 
-TEST_CASE("message markers are 30 bytes of prefix, hex and dot") {
-  uint8_t out[kMessageMarkerBytes + 1] = {};
-  out[kMessageMarkerBytes] = '#';
-  WriteMessageMarker(0x0123456789ABCDEFULL, out);
-  CHECK(std::string(reinterpret_cast<char*>(out), kMessageMarkerBytes + 1) ==
-        "TCPKaliMsgTS-0123456789abcdef.#");
-  WriteMessageMarker(1'700'000'000'000'000ULL, out);
-  CHECK(std::string(reinterpret_cast<char*>(out), kMessageMarkerBytes) ==
-        "TCPKaliMsgTS-00060a24181e4000.");
-  static_assert(kMessageMarkerBytes == 30);
-}
-
 TEST_CASE("EscapeForError keeps printable text and cuts long input") {
   CHECK(EscapeForError("a\\{b}") == "a\\{b}");
   CHECK(EscapeForError(std::string("\x01\n\xff", 3)) == "\\x01\\x0a\\xff");

@@ -194,5 +194,15 @@ TEST_CASE("randomised: split streams match a scan of the whole") {
   CHECK(markers > 10'000);  // the generator does produce markers
 }
 
+TEST_CASE("markers are 30 bytes of prefix, lowercase hex and dot") {
+  char out[kMarkerBytes + 1] = {};
+  out[kMarkerBytes] = '#';
+  WriteMarker(0x0123456789ABCDEFULL, out);
+  CHECK(std::string(out, kMarkerBytes + 1) == "TCPKaliMsgTS-0123456789abcdef.#");
+  WriteMarker(1'700'000'000'000'000ULL, out);
+  CHECK(std::string(out, kMarkerBytes) == "TCPKaliMsgTS-00060a24181e4000.");
+  static_assert(kMarkerBytes == 30);
+}
+
 }  // namespace
 }  // namespace tcpkali::engine

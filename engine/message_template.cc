@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/expression.h"
+#include "engine/marker_scanner.h"
 #include "engine/websocket_frame.h"
 
 namespace tcpkali::engine {
@@ -168,8 +169,8 @@ class MessageBuilder {
             .scope = MessageScope::kPerConnection};
       case Expression::Kind::kMessageMarker:
         return Item{.op = Op::kMarker,
-                    .min = kMessageMarkerBytes,
-                    .max = kMessageMarkerBytes,
+                    .min = kMarkerBytes,
+                    .max = kMarkerBytes,
                     .scope = MessageScope::kPerMessage};
       case Expression::Kind::kRegex:
         return ConvertRegex(e);
@@ -316,8 +317,9 @@ uint8_t* CompiledMessage::ExpandSegment(const Segment& seg,
       break;
     }
     case Op::kMarker:
-      WriteMessageMarker(static_cast<uint64_t>(ctx.send_time_us), out);
-      end = out + kMessageMarkerBytes;
+      WriteMarker(static_cast<uint64_t>(ctx.send_time_us),
+                  reinterpret_cast<char*>(out));
+      end = out + kMarkerBytes;
       break;
     case Op::kFrameBegin:
       frame.start = out;

@@ -103,7 +103,7 @@ class CompiledMessage {
     kUid,              // decimal connection uid, modulo b when b != 0
     kRegex,            // regexes_[a] with ctx.rng
     kConnectionRegex,  // regexes_[a] with MixSeed(run seed, uid, b)
-    kMarker,           // kMessageMarkerBytes
+    kMarker,           // kMarkerBytes (engine/marker_scanner.h)
     kFrameBegin,       // header byte 0 in a; header length b (0: variable)
     kFrameEnd,
   };

@@ -69,7 +69,9 @@ std::optional<std::string> FirstStatic(const CompiledMessages& m) {
 }
 
 bool NeedsScratch(const CompiledMessages& m) {
-  if (!m.repeated.empty() && m.repeated_scope() != MessageScope::kStatic) return true;
+  if (!m.repeated.empty() && m.repeated_scope() == MessageScope::kPerMessage) {
+    return true;
+  }
   return !m.first.empty() && !FirstStatic(m).has_value();
 }
 
@@ -95,6 +97,13 @@ absl::Status PlanMessages(const Config& config, bool server, RunPlan& plan) {
     stream.emplace(std::move(*built));
   }
   (server ? plan.server_first_static : plan.client_first_static) = FirstStatic(m);
+  if (!m.repeated.empty() && m.repeated_scope() == MessageScope::kPerConnection) {
+    // {bytes, cycle}, the message ends, the stream: 8-byte aligned.
+    const size_t region = 2 * sizeof(uint64_t) + m.repeated.size() * sizeof(uint64_t) +
+                          ConnectionStreamBytes(m.repeated, plan.conn_stream_target_bytes);
+    plan.conn_stream_region_bytes =
+        std::max(plan.conn_stream_region_bytes, (region + 7) / 8 * 8);
+  }
   if (NeedsScratch(m)) {
     plan.scratch_chunks = kScratchChunks;
     plan.scratch_chunk_bytes = std::max(plan.scratch_chunk_bytes, ScratchBytes(m));

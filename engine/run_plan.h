@@ -77,6 +77,11 @@ struct RunPlan {
   // Scratch chunks per worker for messages expanded at send time (0: the
   // run has none), and their size: at least the largest expansion.
   uint32_t scratch_chunks = 0;
+  // Messages that depend only on the connection are expanded once per
+  // connection into a region of this many bytes per slot (0: none needs
+  // it), holding about conn_stream_target_bytes of whole cycles.
+  size_t conn_stream_region_bytes = 0;
+  size_t conn_stream_target_bytes = 4096;
   size_t scratch_chunk_bytes = 64 * 1024;
   // CLOCK_REALTIME - CLOCK_MONOTONIC at start: marker timestamps.
   int64_t realtime_offset_ns = 0;

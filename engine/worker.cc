@@ -91,6 +91,7 @@ Worker::~Worker() {
   if (downstream_ != nullptr) munmap(downstream_, downstream_bytes_);
   if (scan_ != nullptr) munmap(scan_, scan_bytes_);
   if (ws_ != nullptr) munmap(ws_, ws_bytes_);
+  if (conn_streams_ != nullptr) munmap(conn_streams_, conn_streams_bytes_);
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
@@ -229,6 +230,16 @@ absl::Status Worker::Setup() {
     downstream_ = static_cast<PacerState*>(p);
   }
   rearm_.reserve(table_slots_);
+  if (plan_.conn_stream_region_bytes > 0) {
+    conn_stream_region_ = plan_.conn_stream_region_bytes;
+    conn_streams_bytes_ = conn_stream_region_ * std::max<uint32_t>(table_slots_, 1);
+    void* p = mmap(nullptr, conn_streams_bytes_, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+      return absl::ResourceExhaustedError("cannot map the per-connection streams");
+    }
+    conn_streams_ = static_cast<uint8_t*>(p);
+  }
   if (config_.websocket) {
     ws_bytes_ = sizeof(WsState) * std::max<uint32_t>(table_slots_, 1);
     void* p = mmap(nullptr, ws_bytes_, PROT_READ | PROT_WRITE,

@@ -31,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,28 @@ struct WorkerEnv {
   std::function<absl::StatusOr<std::unique_ptr<Ring>>(const RingOptions&)>
       make_ring;
   int64_t (*clock)() = MonotonicNs;
+};
+
+// The repeated-message stream a connection sends from: the run's shared
+// static stream, or the connection's own expansion (per-connection
+// expressions) in the worker's side table. Empty when the messages are
+// expanded at send time instead.
+struct StreamView {
+  const uint8_t* data = nullptr;
+  uint64_t size = 0;  // whole cycles
+  uint64_t cycle_bytes = 0;
+  std::span<const uint64_t> ends;  // end offset of each message in a cycle
+
+  explicit operator bool() const { return data != nullptr; }
+  uint64_t MessagesCompletedAt(uint64_t stream_bytes) const {
+    return engine::MessagesCompletedAt(ends, stream_bytes);
+  }
+  // The offset in the endless stream just after message #k (0-based count).
+  uint64_t OffsetAfterMessages(uint64_t k) const {
+    const uint64_t full = k / ends.size();
+    const uint64_t rem = k % ends.size();
+    return full * cycle_bytes + (rem ? ends[rem - 1] : 0);
+  }
 };
 
 class Worker {
@@ -189,7 +212,8 @@ class Worker {
 
   // --- Data (worker_io.cc) -------------------------------------------------
   const CompiledMessages& MessagesFor(const Connection& c) const;
-  const StaticStream* StreamFor(const Connection& c) const;
+  StreamView StreamFor(const Connection& c, uint32_t slot) const;
+  void ExpandConnectionStream(Connection& c, uint32_t slot);
   const std::string* FirstStaticFor(const Connection& c) const;
   bool Sends(const Connection& c) const;
   bool OneShotRecv(const Connection& c) const;
@@ -206,8 +230,8 @@ class Worker {
   void Dump(Direction direction, const Connection& c, const uint8_t* data,
             size_t len);
   void TrySend(Connection& c, uint32_t slot);
-  uint64_t ReleasePacedMessages(Connection& c);
-  void SendFromStream(Connection& c, uint32_t slot, const StaticStream& stream,
+  uint64_t ReleasePacedMessages(Connection& c, uint32_t slot);
+  void SendFromStream(Connection& c, uint32_t slot, const StreamView& stream,
                       uint64_t max_bytes);
   void SendFromScratch(Connection& c, uint32_t slot, bool first,
                        uint64_t max_messages);
@@ -259,6 +283,12 @@ class Worker {
   size_t scan_bytes_ = 0;
   WsState* ws_ = nullptr;  // side table, with --ws
   size_t ws_bytes_ = 0;
+  // Side table of per-connection streams (messages with \{connection.uid}
+  // and the like), conn_stream_region_ bytes per slot: {bytes, cycle},
+  // the message ends, then the expanded stream.
+  uint8_t* conn_streams_ = nullptr;
+  size_t conn_streams_bytes_ = 0;
+  size_t conn_stream_region_ = 0;
   uint32_t client_slots_ = 0;
   uint32_t accept_begin_ = 0;
   uint32_t accept_slots_ = 0;

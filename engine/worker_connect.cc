@@ -286,6 +286,10 @@ void Worker::OnEstablished(Connection& c, uint32_t slot) {
   c.send_pacer.start_ns = now_ns_ + config_.delay_send_ns;
   if (downstream_) downstream_[slot] = PacerState{.start_ns = now_ns_};
   if (ws_ != nullptr) WsStart(c, slot);
+  if (conn_streams_ != nullptr && Sends(c) &&
+      MessagesFor(c).repeated_scope() == MessageScope::kPerConnection) {
+    ExpandConnectionStream(c, slot);
+  }
   ArmRecv(c, slot);
   TrySend(c, slot);
   if (!TimingWheel::IsArmed(c.timer)) RearmConnectionTimer(c);

@@ -7,30 +7,44 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "engine/worker.h"
 
 namespace tcpkali::engine {
-namespace {
-
-// The byte offset in the repeated stream just after message #k (0-based
-// count of whole messages), for a stream whose one cycle ends at `ends`.
-uint64_t OffsetAfterMessages(const StaticStream& s, uint64_t k) {
-  const uint64_t per_cycle = s.messages_per_cycle();
-  const uint64_t full = k / per_cycle;
-  const uint64_t rem = k % per_cycle;
-  return full * s.cycle_bytes() + (rem ? s.message_ends()[rem - 1] : 0);
-}
-
-}  // namespace
-
 const CompiledMessages& Worker::MessagesFor(const Connection& c) const {
   return c.Has(kIncoming) ? plan_.server_messages : plan_.client_messages;
 }
 
-const StaticStream* Worker::StreamFor(const Connection& c) const {
+StreamView Worker::StreamFor(const Connection& c, uint32_t slot) const {
   const auto& s = c.Has(kIncoming) ? plan_.server_stream : plan_.client_stream;
-  return s ? &*s : nullptr;
+  if (s) return {s->data(), s->size(), s->cycle_bytes(), s->message_ends()};
+  if (conn_streams_ == nullptr ||
+      MessagesFor(c).repeated_scope() != MessageScope::kPerConnection) {
+    return {};
+  }
+  const uint8_t* region = conn_streams_ + slot * conn_stream_region_;
+  uint64_t header[2];  // bytes, cycle
+  std::memcpy(header, region, sizeof header);
+  const size_t k = MessagesFor(c).repeated.size();
+  const auto* ends = reinterpret_cast<const uint64_t*>(region + sizeof header);
+  return {region + sizeof header + k * sizeof(uint64_t), header[0], header[1],
+          {ends, k}};
+}
+
+// Expands the connection's repeated messages once, when it starts: they
+// depend on the connection only (\{connection.uid}, \{connection.re}).
+void Worker::ExpandConnectionStream(Connection& c, uint32_t slot) {
+  const CompiledMessages& m = MessagesFor(c);
+  uint8_t* region = conn_streams_ + slot * conn_stream_region_;
+  const size_t k = m.repeated.size();
+  auto* ends = reinterpret_cast<uint64_t*>(region + 2 * sizeof(uint64_t));
+  uint8_t* data = region + 2 * sizeof(uint64_t) + k * sizeof(uint64_t);
+  const ExpandContext ctx{.connection_uid = c.uid, .run_seed = plan_.run_seed};
+  const ConnectionStream stream = engine::ExpandConnectionStream(
+      m.repeated, ctx, plan_.conn_stream_target_bytes, data, ends);
+  const uint64_t header[2] = {stream.bytes, stream.cycle_bytes};
+  std::memcpy(region, header, sizeof header);
 }
 
 const std::string* Worker::FirstStaticFor(const Connection& c) const {
@@ -279,7 +293,7 @@ void Worker::TrySend(Connection& c, uint32_t slot) {
   uint64_t max_messages = UINT64_MAX;
   uint64_t max_bytes = UINT64_MAX;
   if (message_rate_) {
-    max_messages = ReleasePacedMessages(c);
+    max_messages = ReleasePacedMessages(c, slot);
     if (max_messages == 0) return;
   } else if (plan_.upstream_rate) {
     DropBacklog(*plan_.upstream_rate, c.send_pacer, due_ns_);
@@ -289,8 +303,8 @@ void Worker::TrySend(Connection& c, uint32_t slot) {
       return;
     }
   }
-  if (const StaticStream* stream = StreamFor(c)) {
-    SendFromStream(c, slot, *stream, max_bytes);
+  if (const StreamView stream = StreamFor(c, slot)) {
+    SendFromStream(c, slot, stream, max_bytes);
   } else {
     SendFromScratch(c, slot, /*first=*/false,
                     message_rate_ ? max_messages : UINT64_MAX);
@@ -300,10 +314,10 @@ void Worker::TrySend(Connection& c, uint32_t slot) {
 // For --message-rate: how many messages may go now. With a static stream,
 // released messages are tracked in send_pacer.done and the stream sends up
 // to their end; otherwise the count is handed to the scratch expansion.
-uint64_t Worker::ReleasePacedMessages(Connection& c) {
+uint64_t Worker::ReleasePacedMessages(Connection& c, uint32_t slot) {
   const RateSpec& spec = *message_rate_;
-  if (const StaticStream* stream = StreamFor(c)) {
-    if (c.stream_bytes < OffsetAfterMessages(*stream, c.send_pacer.done)) {
+  if (const StreamView stream = StreamFor(c, slot)) {
+    if (c.stream_bytes < stream.OffsetAfterMessages(c.send_pacer.done)) {
       return UINT64_MAX;  // released earlier, not all sent yet
     }
   }
@@ -321,20 +335,19 @@ uint64_t Worker::ReleasePacedMessages(Connection& c) {
 }
 
 void Worker::SendFromStream(Connection& c, uint32_t slot,
-                            const StaticStream& stream, uint64_t max_bytes) {
+                            const StreamView& stream, uint64_t max_bytes) {
   uint64_t target = UINT64_MAX;
   if (message_rate_) {
-    target = OffsetAfterMessages(stream, c.send_pacer.done);
+    target = stream.OffsetAfterMessages(c.send_pacer.done);
   } else if (!config_.write_combine) {
-    target = OffsetAfterMessages(stream,
-                                 stream.MessagesCompletedAt(c.stream_bytes) + 1);
+    target = stream.OffsetAfterMessages(stream.MessagesCompletedAt(c.stream_bytes) + 1);
   }
-  const uint64_t offset = c.stream_bytes % stream.size();
-  uint64_t len = stream.size() - offset;
+  const uint64_t offset = c.stream_bytes % stream.size;
+  uint64_t len = stream.size - offset;
   if (target != UINT64_MAX) len = std::min(len, target - c.stream_bytes);
   len = std::min<uint64_t>(len, max_bytes);
   if (len == 0) return;
-  SubmitSend(c, slot, stream.data() + offset, static_cast<uint32_t>(len));
+  SubmitSend(c, slot, stream.data + offset, static_cast<uint32_t>(len));
 }
 
 // Expands messages into a scratch chunk and sends it: the first messages
@@ -463,10 +476,10 @@ void Worker::AdvanceSent(Connection& c, uint32_t slot, uint64_t sent) {
   } else if (c.first_bytes != kFirstDone && !MessagesFor(c).first.empty()) {
     c.first_bytes += static_cast<uint32_t>(sent);
     if (c.first_bytes == FirstStaticFor(c)->size()) c.first_bytes = kFirstDone;
-  } else if (const StaticStream* stream = StreamFor(c)) {
-    const uint64_t before = stream->MessagesCompletedAt(c.stream_bytes);
+  } else if (const StreamView stream = StreamFor(c, slot)) {
+    const uint64_t before = stream.MessagesCompletedAt(c.stream_bytes);
     c.stream_bytes += sent;
-    const uint64_t completed = stream->MessagesCompletedAt(c.stream_bytes) - before;
+    const uint64_t completed = stream.MessagesCompletedAt(c.stream_bytes) - before;
     stats::Add(counters_.msgs_sent, completed);
     OnMessagesSent(slot, completed);
   }

@@ -74,6 +74,12 @@ io_uring_sqe* UringRing::GetSqe() {
   return sqe;
 }
 
+void UringRing::ReserveSqes(unsigned n) {
+  if (io_uring_sq_space_left(&ring_) >= n) return;
+  ++sq_full_retries_;
+  io_uring_submit(&ring_);
+}
+
 int UringRing::SubmitAndWait(unsigned wait_nr, int64_t timeout_ns) {
   int rc;
   if (timeout_ns < 0) {

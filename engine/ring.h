@@ -37,9 +37,15 @@ class Ring {
  public:
   virtual ~Ring() = default;
 
-  // A zeroed SQE, never null: when the submission queue is full the ring
+  // An SQE, never null, to be filled completely by an io_uring_prep_*
+  // call (it is not cleared): when the submission queue is full the ring
   // submits what it holds and retries (counted in sq_full_retries()).
   virtual io_uring_sqe* GetSqe() = 0;
+
+  // Makes room for `n` SQEs in a row, submitting what is queued if the
+  // queue has less: a linked chain must reach the kernel in one submission,
+  // since each submission ends any chain left open in it.
+  virtual void ReserveSqes(unsigned n) = 0;
 
   // Submits queued SQEs and waits until at least `wait_nr` completions are
   // ready or `timeout_ns` (relative; < 0 waits without limit; 0 does not
@@ -94,6 +100,7 @@ class UringRing final : public Ring {
   UringRing& operator=(const UringRing&) = delete;
 
   io_uring_sqe* GetSqe() override;
+  void ReserveSqes(unsigned n) override;
   int SubmitAndWait(unsigned wait_nr, int64_t timeout_ns) override;
   unsigned PeekCqes(io_uring_cqe** cqes, unsigned max) override;
   void AdvanceCq(unsigned n) override;

@@ -10,6 +10,7 @@
 
 #include "engine/buffer_ring.h"
 #include "engine/tag.h"
+#include "testing/io_uring_available.h"
 
 namespace tcpkali::engine {
 namespace {
@@ -41,7 +42,8 @@ TEST_CASE("tags survive packing with every field at its limit") {
   CHECK(Tag::Unpack(Tag{Op::kSend, 1, kGenerationMask + 2}.Pack()).op == Op::kSend);
 }
 
-TEST_CASE("a full submission queue is flushed, not an error") {
+TEST_CASE("a full submission queue is flushed, not an error" *
+          doctest::skip(testing::SkipWithoutIoUring())) {
   auto ring = UringRing::Create({.sq_entries = 4, .cq_entries = 64});
   REQUIRE(ring.ok());
   for (int i = 0; i < 10; ++i) {
@@ -61,7 +63,8 @@ TEST_CASE("a full submission queue is flushed, not an error") {
   CHECK((*ring)->cq_overflows() == 0);
 }
 
-TEST_CASE("a timed wait returns when nothing completes") {
+TEST_CASE("a timed wait returns when nothing completes" *
+          doctest::skip(testing::SkipWithoutIoUring())) {
   auto ring = UringRing::Create({.sq_entries = 8, .cq_entries = 16});
   REQUIRE(ring.ok());
   CHECK((*ring)->SubmitAndWait(1, 1'000'000) == 0);  // 1 ms, no work
@@ -69,7 +72,8 @@ TEST_CASE("a timed wait returns when nothing completes") {
   CHECK((*ring)->PeekCqes(&cqe, 1) == 0);
 }
 
-TEST_CASE("multishot receive on a fixed file picks provided buffers") {
+TEST_CASE("multishot receive on a fixed file picks provided buffers" *
+          doctest::skip(testing::SkipWithoutIoUring())) {
   auto ring = UringRing::Create({.sq_entries = 8, .cq_entries = 64,
                                  .fixed_files = 4});
   REQUIRE(ring.ok());

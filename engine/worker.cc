@@ -295,6 +295,7 @@ absl::Status Worker::SetupListener() {
     return err == 0 ? absl::OkStatus() : ListenError(err);
   }
   int steps = 0;
+  ring_->ReserveSqes(8);  // the whole chain in one submission
   auto step = [&](io_uring_sqe* sqe, bool last) {
     sqe->user_data = Tag{Op::kListen, static_cast<uint32_t>(steps++), 0}.Pack();
     if (!last) sqe->flags |= IOSQE_IO_LINK;
@@ -391,8 +392,9 @@ bool Worker::Step() {
     if (plan_.auto_rate) FollowRateChange();
     OpenConnections();
     RearmDeferred();
-  } else if (phase_ == Phase::kDrain && DrainComplete()) {
-    EnterStop();
+  } else if (phase_ == Phase::kDrain) {
+    RearmDeferred();  // a sink that ran out of buffers still reads to EOF
+    if (DrainComplete()) EnterStop();
   }
   if (phase_ == Phase::kStop &&
       (sends_in_flight_ == 0 || now_ns_ >= stop_deadline_ns_)) {

@@ -115,6 +115,8 @@ void Worker::StartConnect(uint32_t slot) {
 
   const Endpoint& destination = plan_.endpoints[c.endpoint];
   const uint32_t gen = c.generation;
+  // socket, [bind option, bind], options, connect, link timeout: one chain.
+  ring_->ReserveSqes(4 + 2 + static_cast<unsigned>(socket_options_.list.size()));
   if (plan_.socket_setup_in_ring) {
     PrepSocketChain(c, slot, destination);
   } else if (!PrepSocketFallback(c, slot, destination)) {

@@ -65,7 +65,8 @@ struct alignas(64) WorkerCounters {
   std::atomic<uint64_t> connects_established{0};
   std::atomic<uint64_t> conn_failed_refused{0};  // ECONNREFUSED
   std::atomic<uint64_t> conn_failed_timeout{0};  // --connect-timeout
-  std::atomic<uint64_t> conn_failed_reset{0};  // ECONNRESET before established
+  // ECONNRESET/EPIPE on an outgoing connection, while connecting or after.
+  std::atomic<uint64_t> conn_failed_reset{0};
   std::atomic<uint64_t> conn_failed_no_address{0};  // EADDRNOTAVAIL
   std::atomic<uint64_t> conn_failed_other{0};
   std::atomic<uint64_t> out_closed{

@@ -1,0 +1,495 @@
+// The worker's connection lifecycles against a fake ring and a fake clock:
+// the connect chain it submits, how each way a connect ends is counted,
+// reconnects, lifetimes, the wake-up read, the submission queue, and the
+// drain and stop phases. The data path is in worker_io_test.cc, the
+// listener in worker_listen_test.cc.
+#include "engine/worker.h"
+
+#include <doctest/doctest.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "engine/tag.h"
+#include "engine/uring_compat.h"
+#include "testing/fake_ring.h"
+#include "testing/worker_harness.h"
+
+namespace tcpkali::engine {
+namespace {
+
+using testing::CountOp;
+using testing::FakeRing;
+using testing::WorkerHarness;
+
+constexpr int64_t kMsNs = 1'000'000;
+constexpr int64_t kSecondNs = 1'000'000'000;
+
+bool SameAddress(uint64_t addr, const Endpoint& e) {
+  return std::memcmp(reinterpret_cast<const void*>(addr), e.sockaddr_ptr(),
+                     e.address_bytes) == 0;
+}
+
+// --- The connect chain ---------------------------------------------------
+
+struct OptionSqe {
+  int level;
+  int name;
+  int value;
+};
+
+void CheckSetsockopt(const io_uring_sqe& sqe, const OptionSqe& want) {
+  CHECK(sqe.opcode == IORING_OP_URING_CMD);
+  CHECK(FakeRing::TagOf(sqe).op == Op::kSetsockopt);
+  CHECK(sqe.cmd_op == compat::kSocketOpSetsockopt);
+  CHECK(sqe.fd == 0);
+  CHECK(sqe.flags == (IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS));
+  CHECK(static_cast<uint32_t>(sqe.addr) == static_cast<uint32_t>(want.level));
+  CHECK((sqe.addr >> 32) == static_cast<uint32_t>(want.name));
+  CHECK(sqe.splice_fd_in == static_cast<int>(sizeof(int)));
+  CHECK(*reinterpret_cast<const int*>(sqe.addr3) == want.value);
+}
+
+TEST_CASE("a connect is one linked chain: socket, options, bind, connect, timeout") {
+  struct Case {
+    const char* name;
+    std::optional<bool> nagle;
+    std::optional<uint64_t> rcvbuf_bytes;
+    std::optional<uint64_t> sndbuf_bytes;
+    bool source;
+    std::vector<OptionSqe> options;  // after the socket (and the bind)
+  };
+  const Case cases[] = {
+      {"no options", {}, {}, {}, false, {}},
+      {"--nagle off --rcvbuf", false, 65536, {}, false,
+       {{IPPROTO_TCP, TCP_NODELAY, 1}, {SOL_SOCKET, SO_RCVBUF, 65536}}},
+      {"--nagle on --sndbuf", true, {}, 4096, false,
+       {{IPPROTO_TCP, TCP_NODELAY, 0}, {SOL_SOCKET, SO_SNDBUF, 4096}}},
+      {"--source-ip", {}, {}, {}, true, {}},
+      {"--source-ip --nagle off", false, {}, {}, true,
+       {{IPPROTO_TCP, TCP_NODELAY, 1}}},
+  };
+  for (const Case& c : cases) {
+    // Poisoned SQEs: the kernel ring does not clear reused SQEs either.
+    for (const bool poison : {false, true}) {
+      CAPTURE(c.name);
+      CAPTURE(poison);
+      WorkerHarness h;
+      h.config.nagle = c.nagle;
+      h.config.rcvbuf_bytes = c.rcvbuf_bytes;
+      h.config.sndbuf_bytes = c.sndbuf_bytes;
+      h.plan.connect_timeout_ns = 2'500'000'000;
+      if (c.source) h.plan.sources = {{testing::Ipv4Endpoint("127.0.0.2", 0)}};
+      REQUIRE(h.Start({.poison_sqes = poison}).ok());
+      CHECK(h.Step());
+
+      const std::vector<io_uring_sqe> chain = h.NewSqes();
+      const size_t binds = c.source ? 2 : 0;
+      REQUIRE(chain.size() == 1 + binds + c.options.size() + 2);
+      const uint32_t gen = h.slot(0).generation;
+      for (size_t i = 0; i < chain.size(); ++i) {
+        CAPTURE(i);
+        CHECK(FakeRing::TagOf(chain[i]).slot == 0);
+        CHECK(FakeRing::TagOf(chain[i]).generation == gen);
+        // Every link but the last continues the chain.
+        CHECK(((chain[i].flags & IOSQE_IO_LINK) != 0) == (i + 1 < chain.size()));
+      }
+      const io_uring_sqe& socket = chain[0];
+      CHECK(socket.opcode == IORING_OP_SOCKET);
+      CHECK(FakeRing::TagOf(socket).op == Op::kSocket);
+      CHECK(FakeRing::DirectIndex(socket) == 0);  // the slot's table entry
+      CHECK(socket.fd == AF_INET);
+      CHECK(socket.flags == (IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS));
+      if (c.source) {
+        CheckSetsockopt(chain[1], {SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1});
+        const io_uring_sqe& bind = chain[2];
+        CHECK(bind.opcode == compat::kOpBind);
+        CHECK(FakeRing::TagOf(bind).op == Op::kBind);
+        CHECK(bind.fd == 0);
+        CHECK(bind.flags == (IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS));
+        CHECK(SameAddress(bind.addr, h.plan.sources[0][0]));
+        CHECK(bind.off == sizeof(sockaddr_in));
+      }
+      for (size_t i = 0; i < c.options.size(); ++i) {
+        CheckSetsockopt(chain[1 + binds + i], c.options[i]);
+      }
+      const io_uring_sqe& connect = chain[chain.size() - 2];
+      CHECK(connect.opcode == IORING_OP_CONNECT);
+      CHECK(FakeRing::TagOf(connect).op == Op::kConnect);
+      CHECK(connect.fd == 0);
+      CHECK(connect.flags == (IOSQE_FIXED_FILE | IOSQE_IO_LINK));
+      CHECK(SameAddress(connect.addr, h.plan.endpoints[0]));
+      CHECK(connect.off == sizeof(sockaddr_in));
+      const io_uring_sqe& timeout = chain.back();
+      CHECK(timeout.opcode == IORING_OP_LINK_TIMEOUT);
+      CHECK(FakeRing::TagOf(timeout).op == Op::kLinkTimeout);
+      CHECK(timeout.flags == 0);
+      const auto* ts = reinterpret_cast<const __kernel_timespec*>(timeout.addr);
+      CHECK(ts->tv_sec == 2);
+      CHECK(ts->tv_nsec == 500'000'000);
+      CHECK(h.counters().connect_attempts == 1);
+      CHECK(h.ring().broken_links() == 0);
+    }
+  }
+}
+
+TEST_CASE("-c 3 opens every slot at once when the connect rate allows") {
+  WorkerHarness h;
+  h.plan.client_connections = 3;
+  REQUIRE(h.Start().ok());
+  CHECK(h.ring().ring_options().fixed_files >= 3);
+  h.Step();
+  const std::vector<io_uring_sqe> connects = h.ring().FindAll(IORING_OP_CONNECT);
+  REQUIRE(connects.size() == 3);
+  for (uint32_t slot = 0; slot < 3; ++slot) {
+    CAPTURE(slot);
+    CHECK(connects[slot].fd == static_cast<int>(slot));
+    CHECK(FakeRing::TagOf(connects[slot]).slot == slot);
+    CHECK(h.slot(slot).state == ConnState::kConnecting);
+    CHECK(h.slot(slot).uid == slot + 1);
+  }
+  CHECK(h.counters().connect_attempts == 3);
+}
+
+TEST_CASE("a connect that succeeds arms a multishot receive and sends") {
+  // The kernel may post the cancelled link timeout before or after the
+  // connect's own completion.
+  for (const bool timeout_first : {false, true}) {
+    for (const bool messages : {false, true}) {
+      CAPTURE(timeout_first);
+      CAPTURE(messages);
+      WorkerHarness h;
+      if (messages) REQUIRE(h.SetMessages({"0123456789"}).ok());
+      REQUIRE(h.Start().ok());
+      h.Step();
+      const uint32_t gen = h.slot(0).generation;
+      (void)h.NewSqes();
+      if (timeout_first) {
+        REQUIRE(h.ring().CompleteLast(IORING_OP_LINK_TIMEOUT, -ECANCELED));
+        CHECK(h.Step());
+        CHECK(h.slot(0).state == ConnState::kConnecting);
+      }
+      REQUIRE(h.ring().CompleteLast(IORING_OP_CONNECT, 0));
+      if (!timeout_first) {
+        REQUIRE(h.ring().CompleteLast(IORING_OP_LINK_TIMEOUT, -ECANCELED));
+      }
+      CHECK(h.Step());
+      CHECK(h.slot(0).state == ConnState::kEstablished);
+      CHECK(h.counters().connects_established == 1);
+      CHECK(h.counters().ConnectFailures() == 0);
+
+      const std::vector<io_uring_sqe> sqes = h.NewSqes();
+      REQUIRE(CountOp(sqes, Op::kRecv) == 1);
+      const io_uring_sqe recv = *h.ring().FindLast(IORING_OP_RECV);
+      CHECK(recv.fd == 0);
+      CHECK(recv.flags == (IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT));
+      CHECK((recv.ioprio & IORING_RECV_MULTISHOT) != 0);
+      CHECK(recv.buf_group == h.ring().buffer_group());
+      CHECK(FakeRing::TagOf(recv).generation == gen);
+      CHECK(CountOp(sqes, Op::kSend) == (messages ? 1u : 0u));
+      if (messages) {
+        const io_uring_sqe send = *h.ring().FindLast(IORING_OP_SEND);
+        CHECK(send.fd == 0);
+        CHECK(send.flags == IOSQE_FIXED_FILE);
+        CHECK(send.msg_flags == MSG_NOSIGNAL);
+        CHECK(send.addr == reinterpret_cast<uint64_t>(h.plan.client_stream->data()));
+        CHECK(send.len == h.plan.client_stream->size());
+        CHECK(FakeRing::TagOf(send).generation == gen);
+      }
+    }
+  }
+}
+
+TEST_CASE("a failed connect is counted once, by cause, and closes the slot") {
+  struct Case {
+    int connect_res;
+    int timeout_res;
+    uint64_t stats::CounterValues::*counter;
+  };
+  using V = stats::CounterValues;
+  const Case cases[] = {
+      {-ECONNREFUSED, -ECANCELED, &V::conn_failed_refused},
+      {-ECANCELED, -ETIME, &V::conn_failed_timeout},  // --connect-timeout
+      {-ETIMEDOUT, -ECANCELED, &V::conn_failed_timeout},
+      {-ECONNRESET, -ECANCELED, &V::conn_failed_reset},
+      {-EADDRNOTAVAIL, -ECANCELED, &V::conn_failed_no_address},
+      {-ENETUNREACH, -ECANCELED, &V::conn_failed_other},
+  };
+  for (const Case& c : cases) {
+    for (const bool timeout_first : {false, true}) {
+      CAPTURE(c.connect_res);
+      CAPTURE(timeout_first);
+      WorkerHarness h;
+      REQUIRE(h.Start().ok());
+      h.Step();
+      const uint32_t gen = h.slot(0).generation;
+      (void)h.NewSqes();
+      if (timeout_first) {
+        REQUIRE(h.ring().CompleteLast(IORING_OP_LINK_TIMEOUT, c.timeout_res));
+        h.Step();
+        CHECK(h.counters().ConnectFailures() == 0);  // not over yet
+        CHECK(h.NewSqes().empty());
+        REQUIRE(h.ring().CompleteLast(IORING_OP_CONNECT, c.connect_res));
+      } else {
+        REQUIRE(h.ring().CompleteLast(IORING_OP_CONNECT, c.connect_res));
+        h.Step();
+        CHECK(h.counters().ConnectFailures() == 0);
+        CHECK(h.NewSqes().empty());
+        REQUIRE(h.ring().CompleteLast(IORING_OP_LINK_TIMEOUT, c.timeout_res));
+      }
+      h.Step();
+      const stats::CounterValues counters = h.counters();
+      CHECK(counters.*c.counter == 1);
+      CHECK(counters.ConnectFailures() == 1);
+      CHECK(counters.connects_established == 0);
+      // Running out of ports is explained once per run, on stderr.
+      CHECK(h.control.no_address_explained.load() ==
+            (c.counter == &V::conn_failed_no_address));
+      const std::vector<io_uring_sqe> sqes = h.NewSqes();
+      REQUIRE(sqes.size() == 1);
+      CHECK(sqes[0].opcode == IORING_OP_CLOSE);
+      CHECK(FakeRing::DirectIndex(sqes[0]) == 0);
+      CHECK(FakeRing::TagOf(sqes[0]).generation == gen);
+      CHECK(h.slot(0).state == ConnState::kClosed);
+    }
+  }
+}
+
+TEST_CASE("a failure early in the chain is counted once, as other") {
+  // With CQE_SKIP_SUCCESS only the failing link posts its error; the links
+  // after it, the connect and its timeout included, post -ECANCELED.
+  for (const Op failing : {Op::kSocket, Op::kSetsockopt}) {
+    CAPTURE(static_cast<int>(failing));
+    WorkerHarness h;
+    h.config.nagle = false;
+    h.config.rcvbuf_bytes = 8192;
+    REQUIRE(h.Start().ok());
+    h.Step();
+    const std::vector<io_uring_sqe> chain = h.NewSqes();
+    bool failed = false;
+    for (const io_uring_sqe& sqe : chain) {
+      const Op op = FakeRing::TagOf(sqe).op;
+      if (op == failing && !failed) {
+        h.ring().Complete(sqe.user_data, op == Op::kSocket ? -EMFILE : -EINVAL);
+        failed = true;
+      } else if (failed) {
+        h.ring().Complete(sqe.user_data, -ECANCELED);
+      }
+    }
+    REQUIRE(failed);
+    h.Step();
+    CHECK(h.counters().conn_failed_other == 1);
+    CHECK(h.counters().ConnectFailures() == 1);
+    CHECK(h.ring().FindAll(IORING_OP_CLOSE).size() == 1);
+  }
+}
+
+TEST_CASE("a closed slot reconnects with a new generation when the pacer allows") {
+  WorkerHarness h;
+  h.plan.connect_rate_per_s = 1;  // the first connect is due at once
+  REQUIRE(h.Start().ok());
+  h.Step();
+  const uint32_t first_gen = h.slot(0).generation;
+  REQUIRE(h.ring().CompleteLast(IORING_OP_LINK_TIMEOUT, -ETIME));
+  REQUIRE(h.ring().CompleteLast(IORING_OP_CONNECT, -ECANCELED));
+  h.Step();
+  REQUIRE(h.CompleteAndStep(Op::kClose, 0, 0));
+  CHECK(h.slot(0).state == ConnState::kFree);
+  CHECK(h.counters().out_closed == 0);  // it was never established
+  CHECK(h.ring().FindAll(IORING_OP_SOCKET).size() == 1);
+
+  // Not yet: the next connect is due a second after the first, and the
+  // worker sleeps exactly until then.
+  h.Step();
+  CHECK(h.ring().last_wait_timeout_ns() == kSecondNs);
+  h.Advance(kSecondNs - kMsNs);
+  h.Step();
+  CHECK(h.ring().FindAll(IORING_OP_SOCKET).size() == 1);
+  h.Advance(kMsNs);
+  h.Step();
+  REQUIRE(h.ring().FindAll(IORING_OP_SOCKET).size() == 2);
+  const io_uring_sqe socket = *h.ring().FindLast(IORING_OP_SOCKET);
+  CHECK(FakeRing::TagOf(socket).slot == 0);
+  CHECK(FakeRing::TagOf(socket).generation == h.slot(0).generation);
+  CHECK(h.slot(0).generation != first_gen);
+  CHECK(h.counters().connect_attempts == 2);
+  CHECK(h.counters().conn_failed_timeout == 1);
+}
+
+TEST_CASE("--channel-lifetime: shutdown, then close, then a reconnect") {
+  WorkerHarness h;
+  h.plan.channel_lifetime_ns = kSecondNs;
+  REQUIRE(h.Start().ok());
+  h.Step();
+  REQUIRE(h.Establish(0));
+  const uint32_t gen = h.slot(0).generation;
+  (void)h.NewSqes();
+
+  h.Advance(kSecondNs - kMsNs);
+  h.Step();
+  CHECK(h.NewSqes().empty());
+  h.Advance(kMsNs);
+  h.Step();
+  std::vector<io_uring_sqe> sqes = h.NewSqes();
+  REQUIRE(sqes.size() == 1);
+  CHECK(sqes[0].opcode == IORING_OP_SHUTDOWN);
+  CHECK(sqes[0].len == SHUT_RDWR);
+  CHECK(sqes[0].flags == IOSQE_FIXED_FILE);
+  CHECK(h.slot(0).state == ConnState::kClosing);
+
+  // The shutdown ends the receive (res 0); the close waits for both.
+  REQUIRE(h.CompleteAndStep(Op::kShutdown, 0, 0));
+  CHECK(h.ring().FindAll(IORING_OP_CLOSE).empty());
+  REQUIRE(h.CompleteAndStep(Op::kRecv, 0, 0));
+  sqes = h.NewSqes();
+  REQUIRE(sqes.size() == 1);
+  CHECK(sqes[0].opcode == IORING_OP_CLOSE);
+  CHECK(FakeRing::TagOf(sqes[0]).generation == gen);
+  CHECK(h.counters().out_closed == 0);
+
+  REQUIRE(h.CompleteAndStep(Op::kClose, 0, 0));
+  CHECK(h.counters().out_closed == 1);
+  h.Step();
+  const io_uring_sqe socket = *h.ring().FindLast(IORING_OP_SOCKET);
+  CHECK(FakeRing::TagOf(socket).generation == h.slot(0).generation);
+  CHECK(h.slot(0).generation != gen);
+  CHECK(h.counters().connect_attempts == 2);
+}
+
+TEST_CASE("the wake-up read is armed at setup and re-armed after each wake") {
+  WorkerHarness h;
+  REQUIRE(h.Start().ok());
+  const std::optional<io_uring_sqe> read = h.ring().FindLast(IORING_OP_READ);
+  REQUIRE(read.has_value());
+  CHECK(FakeRing::TagOf(*read).op == Op::kWake);
+  CHECK(read->len == sizeof(uint64_t));
+  h.ring().Complete(read->user_data, sizeof(uint64_t));
+  h.Step();
+  CHECK(h.ring().FindAll(IORING_OP_READ).size() == 2);
+}
+
+// --- Drain and stop --------------------------------------------------------
+
+TEST_CASE("drain: the in-flight send finishes and no new one starts") {
+  WorkerHarness h;
+  REQUIRE(h.SetMessages({"0123456789"}).ok());
+  REQUIRE(h.Start().ok());
+  h.Step();
+  REQUIRE(h.Establish(0));
+  const io_uring_sqe send = *h.ring().FindLast(IORING_OP_SEND);
+  (void)h.NewSqes();
+
+  h.control.phase = Phase::kDrain;
+  CHECK(h.Step());
+  CHECK(h.NewSqes().empty());  // no cancel: the send may finish
+
+  h.ring().Complete(send.user_data, static_cast<int>(send.len));
+  CHECK_FALSE(h.Step());  // nothing left in flight: the worker stops
+  // No new send; and no FIN for a sink elsewhere: it can wait for the exit.
+  CHECK(h.NewSqes().empty());
+  CHECK(h.counters().bytes_sent == send.len);
+  CHECK(h.counters().msgs_sent == send.len / 10);
+}
+
+TEST_CASE("drain with nothing in flight stops at once") {
+  WorkerHarness h;
+  REQUIRE(h.Start().ok());
+  h.Step();
+  REQUIRE(h.Establish(0));
+  (void)h.NewSqes();
+  h.control.phase = Phase::kDrain;
+  CHECK_FALSE(h.Step());
+  CHECK(h.NewSqes().empty());
+}
+
+TEST_CASE("stop cancels in-flight sends by tag and ends when they are back") {
+  WorkerHarness h;
+  REQUIRE(h.SetMessages({"0123456789"}).ok());
+  REQUIRE(h.Start().ok());
+  h.Step();
+  REQUIRE(h.Establish(0));
+  const io_uring_sqe send = *h.ring().FindLast(IORING_OP_SEND);
+
+  h.control.phase = Phase::kStop;
+  CHECK(h.Step());
+  const std::optional<io_uring_sqe> cancel = h.ring().FindLast(IORING_OP_ASYNC_CANCEL);
+  REQUIRE(cancel.has_value());
+  CHECK(cancel->addr == send.user_data);  // that send, not "all"
+  CHECK(FakeRing::TagOf(*cancel).op == Op::kCancel);
+
+  SUBCASE("the cancelled send completes") {
+    h.ring().Complete(cancel->user_data, 0);
+    h.ring().Complete(send.user_data, -ECANCELED);
+    CHECK_FALSE(h.Step());
+  }
+  SUBCASE("a send that never completes holds the stop for 1 s at most") {
+    h.Advance(kSecondNs - kMsNs);
+    CHECK(h.Step());
+    h.Advance(kMsNs);
+    CHECK_FALSE(h.Step());
+  }
+}
+
+// --- Submission queue ------------------------------------------------------
+
+TEST_CASE("a full submission queue is flushed, counted and published") {
+  WorkerHarness h;
+  h.plan.client_connections = 40;
+  REQUIRE(h.Start({.sq_entries = 16}).ok());
+  h.Step();
+  h.Step();  // the health counters are published after each batch
+  CHECK(h.ring().sq_full_retries() > 0);
+  CHECK(h.counters().sq_full_retries == h.ring().sq_full_retries());
+  CHECK(h.ring().FindAll(IORING_OP_CONNECT).size() == 40);
+  h.ring().set_cq_overflows(5);
+  h.Step();
+  CHECK(h.counters().cq_overflows == 5);
+}
+
+// Ramp-up with -c 2048 and a high --connect-rate: 1024 connects per Step,
+// then, in the Step that sees them established, 1024 receives and 1024
+// sends ahead of the next 1024 chains of 3: 5120 SQEs for a 4096-entry
+// submission queue.
+void RampUp(WorkerHarness& h) {
+  h.plan.client_connections = 2048;
+  h.plan.connect_rate_per_s = 1e9;
+  REQUIRE(h.SetMessages({"0123456789"}).ok());
+  REQUIRE(h.Start().ok());
+  REQUIRE(h.ring().sq_capacity() == 4096);  // the worker's own ring size
+  h.Step();
+  REQUIRE(h.ring().FindAll(IORING_OP_CONNECT).size() == 1024);
+  for (uint32_t slot = 0; slot < 1024; ++slot) {
+    REQUIRE(h.ring().CompleteLastTagged(Op::kConnect, slot, 0));
+    REQUIRE(h.ring().CompleteLastTagged(Op::kLinkTimeout, slot, -ECANCELED));
+  }
+  h.Step();
+  (void)h.ring().submitted();
+}
+
+TEST_CASE("ramp-up opens at most 1024 connections per Step") {
+  WorkerHarness h;
+  RampUp(h);
+  CHECK(h.counters().connects_established == 1024);
+  CHECK(h.counters().connect_attempts == 2048);
+  CHECK(h.ring().FindAll(IORING_OP_CONNECT).size() == 2048);
+  CHECK(h.ring().FindAll(IORING_OP_SEND).size() == 1024);
+  CHECK(h.ring().sq_full_retries() > 0);
+}
+
+// The kernel ends a chain at the end of each submission: a chain cut by a
+// full queue would connect without its --connect-timeout (the LINK_TIMEOUT
+// alone fails with -EINVAL). RampUp() fills the queue mid-ramp.
+TEST_CASE("a connect chain is never cut by a full submission queue") {
+  WorkerHarness h;
+  RampUp(h);
+  CHECK(h.ring().broken_links() == 0);
+}
+
+}  // namespace
+}  // namespace tcpkali::engine

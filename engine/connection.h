@@ -42,7 +42,7 @@ enum ConnFlag : uint8_t {
   kSendInFlight = 1 << 2,   // one send at a time
   kFirstByteSeen = 1 << 3,  // --latency-first-byte recorded
   kWriteShut = 1 << 4,      // our side has sent FIN (drain)
-  kPeerClosed = 1 << 5,     // the peer's FIN arrived
+  kSocketFull = 1 << 5,     // the last send was short: the socket was full
   kWaitingScratch = 1 << 6, // queued for a free scratch chunk
   kCounted = 1 << 7,        // counted as established (so its end is counted)
 };

@@ -199,6 +199,20 @@ absl::Status PlanAddresses(const Config& config, RunPlan& plan,
   return absl::OkStatus();
 }
 
+// Receive buffers per worker: multishot receives take one for every piece
+// of data the kernel finds, so a worker needs about one per connection
+// that receives at once, or it runs dry (-ENOBUFS) in bursts. Untouched
+// buffers cost address space only; many connections get smaller buffers.
+void SizeReceiveBuffers(RunPlan& plan) {
+  const uint64_t clients = (plan.client_connections + plan.workers - 1) / plan.workers;
+  uint64_t receivers = clients;
+  if (plan.listen) receivers += clients > 0 ? clients : 1024;
+  uint32_t count = 256;
+  while (count < receivers && count < 8192) count *= 2;
+  plan.recv_buffers = count;
+  plan.recv_buffer_bytes = count <= 2048 ? 16 * 1024 : 4 * 1024;
+}
+
 // --rcvbuf/--sndbuf: what the kernel makes of the size, tried on a socket
 // now; a line for each that it does not take as asked (Linux doubles the
 // value for its bookkeeping and clamps it to net.core.rmem_max/wmem_max).
@@ -309,6 +323,7 @@ absl::StatusOr<PlanResult> BuildRunPlan(const Config& config) {
         std::min<uint64_t>(facts->somaxconn, kDefaultListenBacklog));
   }
 
+  SizeReceiveBuffers(plan);
   if (config.IsClient()) {
     if (absl::Status s = PlanMessages(config, false, plan); !s.ok()) return s;
   }

@@ -409,6 +409,9 @@ class RegexParser {
     if (pos_ < p_.size() && IsQuantifier(p_[pos_])) {
       return Error(pos_, "a quantifier cannot follow a quantifier");
     }
+    // Repeating what produces nothing produces nothing; a repeat node here
+    // would make nests like ((){9999}){9999} spin for ages in Generate().
+    if (max_[node] == 0) return node;
     Node rep{.op = Op::kRepeat, .a = node, .min = min, .max = max};
     return AddNode(rep, min_[node] * min, max_[node] * max,
                    constant_[node] && min == max, start);

@@ -46,7 +46,10 @@ struct RunPlan {
   double connect_rate_per_s = 100;
   int64_t connect_timeout_ns = 1'000'000'000;
   std::optional<int64_t> channel_lifetime_ns;
-  int64_t drain_timeout_ns = 1'000'000'000;
+  // The drain ends when sends and our own sink have finished, when a
+  // drain_idle_ns passes without a byte moving, or after drain_max_ns.
+  int64_t drain_idle_ns = 500'000'000;
+  int64_t drain_max_ns = 10'000'000'000;
   // Sockets created, configured and bound through the ring; false: the
   // regular-descriptor fallback for kernels without URING_CMD setsockopt or
   // IORING_OP_BIND.

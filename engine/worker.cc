@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "engine/clock.h"
@@ -89,6 +90,7 @@ Worker::Worker(int index, const RunPlan& plan, stats::WorkerStats& stats,
 Worker::~Worker() {
   if (slab_ != nullptr) munmap(slab_, slab_bytes_);
   if (downstream_ != nullptr) munmap(downstream_, downstream_bytes_);
+  if (upstream_ != nullptr) munmap(upstream_, upstream_bytes_);
   if (scan_ != nullptr) munmap(scan_, scan_bytes_);
   if (ws_ != nullptr) munmap(ws_, ws_bytes_);
   if (conn_streams_ != nullptr) munmap(conn_streams_, conn_streams_bytes_);
@@ -220,14 +222,17 @@ absl::Status Worker::Setup() {
     socket_options_.list.push_back(
         {SOL_SOCKET, SO_SNDBUF, static_cast<int>(*config_.sndbuf_bytes)});
   }
-  if (plan_.downstream_rate) {
-    downstream_bytes_ = sizeof(PacerState) * std::max<uint32_t>(table_slots_, 1);
-    void* p = mmap(nullptr, downstream_bytes_, PROT_READ | PROT_WRITE,
+  for (auto [rate, table, bytes] :
+       {std::tuple{&plan_.downstream_rate, &downstream_, &downstream_bytes_},
+        std::tuple{&plan_.upstream_rate, &upstream_, &upstream_bytes_}}) {
+    if (!*rate) continue;
+    *bytes = sizeof(PacerState) * std::max<uint32_t>(table_slots_, 1);
+    void* p = mmap(nullptr, *bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
-      return absl::ResourceExhaustedError("cannot map the downstream pacers");
+      return absl::ResourceExhaustedError("cannot map the bandwidth pacers");
     }
-    downstream_ = static_cast<PacerState*>(p);
+    *table = static_cast<PacerState*>(p);
   }
   rearm_.reserve(table_slots_);
   if (plan_.conn_stream_region_bytes > 0) {
@@ -487,7 +492,7 @@ void Worker::OnTimer(TimerNode* node) {
     case kTimerOpener:
       return;  // OpenConnections() runs after every Advance()
     case kTimerDrain:
-      EnterStop();
+      OnDrainTimer();
       return;
     default:
       return;
@@ -508,7 +513,26 @@ void Worker::EnterDrain() {
       }
     }
   }
-  wheel_->Schedule(&drain_timer_, now_ns_ + plan_.drain_timeout_ns);
+  drain_end_ns_ = now_ns_ + plan_.drain_max_ns;
+  drain_bytes_seen_ = DrainProgress();
+  wheel_->Schedule(&drain_timer_, now_ns_ + plan_.drain_idle_ns);
+}
+
+// Bytes moved so far, both ways: while they keep moving, the drain is
+// doing its job (a sink reading what was queued for it).
+uint64_t Worker::DrainProgress() const {
+  return counters_.bytes_sent.load(std::memory_order_relaxed) +
+         counters_.bytes_received.load(std::memory_order_relaxed);
+}
+
+void Worker::OnDrainTimer() {
+  const uint64_t bytes = DrainProgress();
+  if (bytes == drain_bytes_seen_ || now_ns_ >= drain_end_ns_) {
+    EnterStop();
+    return;
+  }
+  drain_bytes_seen_ = bytes;
+  wheel_->Schedule(&drain_timer_, now_ns_ + plan_.drain_idle_ns);
 }
 
 bool Worker::SelfSink() const {

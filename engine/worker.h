@@ -180,6 +180,8 @@ class Worker {
   void EnterStop();
   bool DrainComplete() const;
   bool SelfSink() const;
+  uint64_t DrainProgress() const;
+  void OnDrainTimer();
   void PublishHealth();
   void FollowRateChange();
   io_uring_sqe* Sqe(Op op, uint32_t slot, uint32_t generation);
@@ -234,7 +236,9 @@ class Worker {
   void SendFromStream(Connection& c, uint32_t slot, const StreamView& stream,
                       uint64_t max_bytes);
   void SendFromScratch(Connection& c, uint32_t slot, bool first,
-                       uint64_t max_messages);
+                       uint64_t max_messages, uint64_t max_bytes);
+  bool ReleasedUnsent(const Connection& c, uint32_t slot) const;
+  static uint32_t Capped(uint64_t bytes, uint64_t max_bytes);
   void SubmitSend(Connection& c, uint32_t slot, const uint8_t* data,
                   uint32_t len);
   void OnSendComplete(Connection& c, uint32_t slot, int res);
@@ -279,6 +283,8 @@ class Worker {
   size_t slab_bytes_ = 0;
   PacerState* downstream_ = nullptr;  // side table, with a downstream limit
   size_t downstream_bytes_ = 0;
+  PacerState* upstream_ = nullptr;    // side table, with an upstream limit
+  size_t upstream_bytes_ = 0;
   ScanState* scan_ = nullptr;  // side table, with latency/message markers
   size_t scan_bytes_ = 0;
   WsState* ws_ = nullptr;  // side table, with --ws
@@ -326,6 +332,8 @@ class Worker {
   // nothing due, re-arming for the same tick and spinning until it ends.
   int64_t due_ns_ = 0;
   int64_t stop_deadline_ns_ = 0;
+  int64_t drain_end_ns_ = 0;
+  uint64_t drain_bytes_seen_ = 0;
   int64_t timeout_ns_ = 0;  // the next Step()'s wait
   uint32_t sends_in_flight_ = 0;
   uint32_t open_connections_ = 0;  // established or closing, both kinds

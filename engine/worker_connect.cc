@@ -287,12 +287,13 @@ void Worker::OnEstablished(Connection& c, uint32_t slot) {
   }
   c.send_pacer.start_ns = now_ns_ + config_.delay_send_ns;
   if (downstream_) downstream_[slot] = PacerState{.start_ns = now_ns_};
+  if (upstream_) upstream_[slot] = PacerState{.start_ns = c.send_pacer.start_ns};
   if (ws_ != nullptr) WsStart(c, slot);
   if (conn_streams_ != nullptr && Sends(c) &&
       MessagesFor(c).repeated_scope() == MessageScope::kPerConnection) {
     ExpandConnectionStream(c, slot);
   }
-  ArmRecv(c, slot);
+  if (!RecvPaused(slot)) ArmRecv(c, slot);  // downstream 0 never reads
   TrySend(c, slot);
   if (!TimingWheel::IsArmed(c.timer)) RearmConnectionTimer(c);
 }

@@ -118,7 +118,6 @@ void Worker::OnRecv(Connection& c, uint32_t slot, const io_uring_cqe& cqe) {
     }
     if (!held) buffers_->Return(id);
   } else if (res == 0) {
-    c.Set(kPeerClosed);
     BeginClose(c, slot);
   } else if (res == -ENOBUFS) {
     stats::Add(counters_.enobufs, 1);
@@ -183,6 +182,9 @@ void Worker::SubmitSend(Connection& c, uint32_t slot, const uint8_t* data,
   io_uring_sqe* sqe = Sqe(Op::kSend, slot, c.generation);
   io_uring_prep_send(sqe, static_cast<int>(slot), data, len, MSG_NOSIGNAL);
   sqe->flags |= IOSQE_FIXED_FILE;
+  // After a short send the socket is full: wait for room before trying,
+  // rather than try, fail with EAGAIN inside the kernel, and then wait.
+  if (c.Has(kSocketFull)) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
   c.inflight_bytes = len;
   c.Set(kSendInFlight);
   if (scan_ != nullptr) scan_[slot].submit_ns = now_ns_;
@@ -195,8 +197,9 @@ void Worker::SubmitSend(Connection& c, uint32_t slot, const uint8_t* data,
 // lifetime, the end of --delay-send, the next message or byte its upstream
 // pacer allows, and the downstream budget that lets it read again.
 int64_t Worker::NextWakeup(const Connection& c) const {
+  const uint32_t slot = c.timer.owner;  // every slot's timer names its slot
   int64_t t = kNeverNs;
-  if (plan_.channel_lifetime_ns) {
+  if (plan_.channel_lifetime_ns && !c.Has(kIncoming)) {
     const int64_t established = c.send_pacer.start_ns - config_.delay_send_ns;
     t = established + *plan_.channel_lifetime_ns;
   }
@@ -207,16 +210,22 @@ int64_t Worker::NextWakeup(const Connection& c) const {
       !c.Has(kWaitingScratch) && phase_ == Phase::kRun) {
     if (due_ns_ < c.send_pacer.start_ns) {
       t = std::min(t, c.send_pacer.start_ns);
-    } else if (c.first_bytes == kFirstDone || messages.first.empty()) {
-      if (message_rate_) {
-        t = std::min(t, NextDueNs(*message_rate_, c.send_pacer));
-      } else if (plan_.upstream_rate) {
-        t = std::min(t, NextDueNs(*plan_.upstream_rate, c.send_pacer));
+    } else {
+      // When it may send next: its message pacer permitting (unless
+      // messages it released are still to go), then its byte budget.
+      int64_t send_ns = due_ns_;
+      const bool repeated = c.first_bytes == kFirstDone || messages.first.empty();
+      if (message_rate_ && repeated && !ReleasedUnsent(c, slot)) {
+        send_ns = NextDueNs(*message_rate_, c.send_pacer);
       }
+      if (upstream_ != nullptr) {
+        send_ns = std::max(send_ns, NextDueNs(*plan_.upstream_rate, upstream_[slot]));
+      }
+      if (message_rate_ || upstream_ != nullptr) t = std::min(t, send_ns);
     }
   }
   if (downstream_ != nullptr && !c.Has(kRecvArmed) && c.scratch < kEchoBufferBase) {
-    t = std::min(t, NextDueNs(*plan_.downstream_rate, downstream_[c.timer.owner]));
+    t = std::min(t, NextDueNs(*plan_.downstream_rate, downstream_[slot]));
   }
   return t;
 }
@@ -232,7 +241,9 @@ void Worker::RearmConnectionTimer(Connection& c) {
 
 void Worker::OnConnectionTimer(Connection& c, uint32_t slot) {
   if (c.state != ConnState::kEstablished) return;
-  if (plan_.channel_lifetime_ns) {
+  // --channel-lifetime is the client's: our own sink keeps reading until
+  // the client closes, so that nothing it sent is lost to a reset.
+  if (plan_.channel_lifetime_ns && !c.Has(kIncoming)) {
     const int64_t established = c.send_pacer.start_ns - config_.delay_send_ns;
     if (due_ns_ >= established + *plan_.channel_lifetime_ns) {
       BeginClose(c, slot);
@@ -258,11 +269,21 @@ void Worker::TrySend(Connection& c, uint32_t slot) {
     RearmConnectionTimer(c);
     return;
   }
+  // --channel-bandwidth-upstream limits every byte, whatever it belongs to.
+  uint64_t max_bytes = UINT64_MAX;
+  if (upstream_ != nullptr) {
+    DropBacklog(*plan_.upstream_rate, upstream_[slot], due_ns_);
+    max_bytes = Due(*plan_.upstream_rate, upstream_[slot], due_ns_);
+    if (max_bytes == 0) {
+      RearmConnectionTimer(c);
+      return;
+    }
+  }
   // An unfinished scratch chunk goes first, whatever it holds.
   if (c.scratch != 0 && c.scratch < kEchoBufferBase) {
     const ScratchPool::Chunk& chunk = scratch_.chunk(c.scratch - 1);
     SubmitSend(c, slot, scratch_.Data(c.scratch - 1) + chunk.begin,
-               chunk.end - chunk.begin);
+               Capped(chunk.end - chunk.begin, max_bytes));
     return;
   }
   if (ws_ != nullptr) {
@@ -282,33 +303,36 @@ void Worker::TrySend(Connection& c, uint32_t slot) {
     if (const std::string* first = FirstStaticFor(c)) {
       SubmitSend(c, slot,
                  reinterpret_cast<const uint8_t*>(first->data()) + c.first_bytes,
-                 static_cast<uint32_t>(first->size() - c.first_bytes));
+                 Capped(first->size() - c.first_bytes, max_bytes));
     } else {
-      SendFromScratch(c, slot, /*first=*/true, 0);
+      SendFromScratch(c, slot, /*first=*/true, 0, max_bytes);
     }
     return;
   }
   if (messages.repeated.empty()) return;
 
   uint64_t max_messages = UINT64_MAX;
-  uint64_t max_bytes = UINT64_MAX;
   if (message_rate_) {
     max_messages = ReleasePacedMessages(c, slot);
     if (max_messages == 0) return;
-  } else if (plan_.upstream_rate) {
-    DropBacklog(*plan_.upstream_rate, c.send_pacer, due_ns_);
-    max_bytes = Due(*plan_.upstream_rate, c.send_pacer, due_ns_);
-    if (max_bytes == 0) {
-      RearmConnectionTimer(c);
-      return;
-    }
   }
   if (const StreamView stream = StreamFor(c, slot)) {
     SendFromStream(c, slot, stream, max_bytes);
   } else {
     SendFromScratch(c, slot, /*first=*/false,
-                    message_rate_ ? max_messages : UINT64_MAX);
+                    message_rate_ ? max_messages : UINT64_MAX, max_bytes);
   }
+}
+
+// True when --message-rate released messages that are not all sent yet
+// (the byte budget held them back, or a send was short).
+bool Worker::ReleasedUnsent(const Connection& c, uint32_t slot) const {
+  const StreamView stream = StreamFor(c, slot);
+  return stream && c.stream_bytes < stream.OffsetAfterMessages(c.send_pacer.done);
+}
+
+uint32_t Worker::Capped(uint64_t bytes, uint64_t max_bytes) {
+  return static_cast<uint32_t>(std::min(bytes, max_bytes));
 }
 
 // For --message-rate: how many messages may go now. With a static stream,
@@ -316,11 +340,7 @@ void Worker::TrySend(Connection& c, uint32_t slot) {
 // to their end; otherwise the count is handed to the scratch expansion.
 uint64_t Worker::ReleasePacedMessages(Connection& c, uint32_t slot) {
   const RateSpec& spec = *message_rate_;
-  if (const StreamView stream = StreamFor(c, slot)) {
-    if (c.stream_bytes < stream.OffsetAfterMessages(c.send_pacer.done)) {
-      return UINT64_MAX;  // released earlier, not all sent yet
-    }
-  }
+  if (ReleasedUnsent(c, slot)) return UINT64_MAX;  // sent up to their end
   const uint64_t due = Due(spec, c.send_pacer, due_ns_);
   if (due == 0) {
     RearmConnectionTimer(c);
@@ -354,7 +374,7 @@ void Worker::SendFromStream(Connection& c, uint32_t slot,
 // (all of them, once), or up to `max_messages` repeated ones, as many as
 // fit (one under --write-combine off).
 void Worker::SendFromScratch(Connection& c, uint32_t slot, bool first,
-                             uint64_t max_messages) {
+                             uint64_t max_messages, uint64_t max_bytes) {
   const uint32_t id = scratch_.Acquire();
   if (id == kNoScratch) {
     // Every chunk is in a send: wait for one to come back.
@@ -402,7 +422,7 @@ void Worker::SendFromScratch(Connection& c, uint32_t slot, bool first,
   }
   chunk.begin = 0;
   chunk.end = static_cast<uint32_t>(used);
-  SubmitSend(c, slot, out, chunk.end);
+  SubmitSend(c, slot, out, Capped(chunk.end, max_bytes));
 }
 
 void Worker::OnSendComplete(Connection& c, uint32_t slot, int res) {
@@ -411,6 +431,11 @@ void Worker::OnSendComplete(Connection& c, uint32_t slot, int res) {
   c.Clear(kSendInFlight);
   if (res > 0) {
     const uint64_t sent = static_cast<uint64_t>(res);
+    if (sent < c.inflight_bytes) {
+      c.Set(kSocketFull);
+    } else {
+      c.Clear(kSocketFull);
+    }
     stats::Add(counters_.bytes_sent, sent);
     stats::Add(counters_.send_ops, 1);
     if (ws_ == nullptr || !WsControlSent(c, slot)) AdvanceSent(c, slot, sent);
@@ -483,7 +508,7 @@ void Worker::AdvanceSent(Connection& c, uint32_t slot, uint64_t sent) {
     stats::Add(counters_.msgs_sent, completed);
     OnMessagesSent(slot, completed);
   }
-  if (plan_.upstream_rate) Consume(c.send_pacer, sent);
+  if (upstream_ != nullptr) Consume(upstream_[slot], sent);
 }
 
 void Worker::WakeScratchWaiters() {

@@ -25,8 +25,11 @@ void Worker::ScanReceived(Connection& c, uint32_t slot, const uint8_t* data,
   }
   if (config_.message_marker) {
     const int64_t now_us = RealtimeUs(now_ns_);
+    // Received messages are counted once: by --latency-marker sightings
+    // when it is given, else by message markers.
+    const bool count = !plan_.latency_marker;
     ScanMarkers(s.message_marker, data, len, [&](uint64_t sent_us) {
-      stats::Add(counters_.msgs_received, 1);
+      if (count) stats::Add(counters_.msgs_received, 1);
       const int64_t one_way_us = now_us - static_cast<int64_t>(sent_us);
       stats_.RecordLatency(stats::LatencyKind::kMessage, one_way_us * 1000);
     });

@@ -18,6 +18,7 @@
 #include "engine/exit_code.h"
 #include "engine/plan_builder.h"
 #include "engine/rate_search.h"
+#include "engine/report_settings.h"
 #include "engine/worker.h"
 #include "stats/collector.h"
 #include "stats/json_format.h"
@@ -72,19 +73,8 @@ stats::CollectorOptions CollectorOptionsFor(const Config& config,
   }
   o.stats_json_path = config.stats_json_path;
   o.stderr_is_tty = isatty(STDERR_FILENO) == 1;
-  o.config.push_back(stats::Setting::Integer(
-      "connections", static_cast<int64_t>(plan.client_connections)));
-  o.config.push_back(stats::Setting::Integer("workers", plan.workers));
-  o.config.push_back(stats::Setting::Number("connect_rate", config.connect_rate_per_s));
-  if (config.duration_ns) {
-    o.config.push_back(stats::Setting::Number("duration_s", *config.duration_ns / 1e9));
-  }
-  if (config.message_rate_per_s) {
-    o.config.push_back(stats::Setting::Number("message_rate", *config.message_rate_per_s));
-  }
-  o.kernel.push_back(stats::Setting::String("release", plan.features.kernel_release));
-  o.kernel.push_back(stats::Setting::String(
-      "socket_setup", plan.socket_setup_in_ring ? "ring" : "fallback"));
+  o.config = ConfigSettings(config, plan);
+  o.kernel = KernelSettings(plan);
   return o;
 }
 

@@ -270,6 +270,14 @@ absl::Status Worker::Setup() {
     ArmAccept();
   }
   ArmWake();
+  if (config_.verbosity >= 3) {
+    std::fprintf(stderr,
+                 "tcpkali: worker %d: %u client + %u accept slots, %u x %u B "
+                 "receive buffers, %u scratch chunks, wheel tick %lld us\n",
+                 index_, client_slots_, accept_slots_, plan_.recv_buffers,
+                 plan_.recv_buffer_bytes, plan_.scratch_chunks,
+                 static_cast<long long>(kWheelTickNs / 1000));
+  }
   return absl::OkStatus();
 }
 
@@ -501,6 +509,10 @@ void Worker::OnTimer(TimerNode* node) {
 
 void Worker::EnterDrain() {
   phase_ = Phase::kDrain;
+  if (config_.verbosity >= 3) {
+    std::fprintf(stderr, "tcpkali: worker %d: draining, %u sends in flight, "
+                 "%u connections open\n", index_, sends_in_flight_, open_connections_);
+  }
   wheel_->Cancel(&opener_timer_);
   if (SelfSink()) {
     // Our own sink reads until each client's FIN, so that what the clients
@@ -555,6 +567,10 @@ bool Worker::DrainComplete() const {
 void Worker::EnterStop() {
   if (phase_ == Phase::kStop) return;
   phase_ = Phase::kStop;
+  if (config_.verbosity >= 3) {
+    std::fprintf(stderr, "tcpkali: worker %d: stopping, %u sends in flight, "
+                 "%u incoming still open\n", index_, sends_in_flight_, open_incoming_);
+  }
   wheel_->Cancel(&drain_timer_);
   if (sends_in_flight_ > 0) {
     for (uint32_t slot = 0; slot < table_slots_; ++slot) {

@@ -245,6 +245,7 @@ class Worker {
   void AdvanceSent(Connection& c, uint32_t slot, uint64_t sent);
   void WakeScratchWaiters();
   int64_t NextWakeup(const Connection& c) const;
+  int64_t LifetimeEnd(const Connection& c) const;
 
   // --- WebSocket (worker_ws.cc) --------------------------------------------
   class WsVisitor;

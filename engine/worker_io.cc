@@ -198,11 +198,7 @@ void Worker::SubmitSend(Connection& c, uint32_t slot, const uint8_t* data,
 // pacer allows, and the downstream budget that lets it read again.
 int64_t Worker::NextWakeup(const Connection& c) const {
   const uint32_t slot = c.timer.owner;  // every slot's timer names its slot
-  int64_t t = kNeverNs;
-  if (plan_.channel_lifetime_ns && !c.Has(kIncoming)) {
-    const int64_t established = c.send_pacer.start_ns - config_.delay_send_ns;
-    t = established + *plan_.channel_lifetime_ns;
-  }
+  int64_t t = LifetimeEnd(c);
   if (c.state != ConnState::kEstablished) return t;
   const CompiledMessages& messages = MessagesFor(c);
   const bool has_messages = !messages.first.empty() || !messages.repeated.empty();
@@ -230,6 +226,16 @@ int64_t Worker::NextWakeup(const Connection& c) const {
   return t;
 }
 
+// When --channel-lifetime ends the connection, or kNeverNs. It is the
+// client's: our own sink keeps reading until the client closes, so that
+// nothing it sent is lost to a reset.
+int64_t Worker::LifetimeEnd(const Connection& c) const {
+  if (!plan_.channel_lifetime_ns || c.Has(kIncoming)) return kNeverNs;
+  // send_pacer starts --delay-send after the connection was established.
+  const int64_t established = c.send_pacer.start_ns - config_.delay_send_ns;
+  return established + *plan_.channel_lifetime_ns;
+}
+
 void Worker::RearmConnectionTimer(Connection& c) {
   const int64_t deadline = NextWakeup(c);
   if (deadline == kNeverNs) {
@@ -241,14 +247,9 @@ void Worker::RearmConnectionTimer(Connection& c) {
 
 void Worker::OnConnectionTimer(Connection& c, uint32_t slot) {
   if (c.state != ConnState::kEstablished) return;
-  // --channel-lifetime is the client's: our own sink keeps reading until
-  // the client closes, so that nothing it sent is lost to a reset.
-  if (plan_.channel_lifetime_ns && !c.Has(kIncoming)) {
-    const int64_t established = c.send_pacer.start_ns - config_.delay_send_ns;
-    if (due_ns_ >= established + *plan_.channel_lifetime_ns) {
-      BeginClose(c, slot);
-      return;
-    }
+  if (due_ns_ >= LifetimeEnd(c)) {
+    BeginClose(c, slot);
+    return;
   }
   if (downstream_ != nullptr && !c.Has(kRecvArmed) && !RecvPaused(slot) &&
       c.scratch < kEchoBufferBase) {

@@ -55,11 +55,6 @@ std::string Sysctl(const SystemFacts& facts, absl::string_view setting) {
 
 // The fixed-table capacity of one worker ring, after the engine raises the
 // soft limit to the hard one, less the reserve.
-uint64_t SlotsPerRing(const SystemFacts& facts) {
-  const uint64_t table = std::min(facts.nofile_hard, kMaxFixedFiles);
-  return table > 2 * kFixedFileReserve ? table - kFixedFileReserve
-                                       : std::max<uint64_t>(1, table / 2);
-}
 
 Finding CheckNofile(const PlannedRun& run, const SystemFacts& facts) {
   const uint64_t files = run.workers + kProcessFileReserve;
@@ -561,6 +556,12 @@ std::string ExplainAddressNotAvailable(const PlannedRun& run,
   const PortEstimate e = EstimatePorts(run, facts);
   return absl::StrCat("connect: no free local port (EADDRNOTAVAIL): ",
                       PortsText(facts, e), "; ", PortsFix(run, facts, e));
+}
+
+uint64_t SlotsPerRing(const SystemFacts& facts) {
+  const uint64_t table = std::min(facts.nofile_hard, kMaxFixedFiles);
+  return table > 2 * kFixedFileReserve ? table - kFixedFileReserve
+                                       : std::max<uint64_t>(1, table / 2);
 }
 
 }  // namespace tcpkali::engine

@@ -68,6 +68,11 @@ struct DestinationPlan {
   bool loopback = false;
 };
 
+// Connections one worker's io_uring can hold: its fixed-file table is
+// capped at RLIMIT_NOFILE, less a reserve for the listener and closes in
+// flight (half of a very small table).
+uint64_t SlotsPerRing(const SystemFacts& facts);
+
 // The run as planned: what Preflight() checks. Plain data; PlanRun()
 // fills it from the Config, tests fill it by hand.
 struct PlannedRun {

@@ -280,14 +280,12 @@ absl::StatusOr<PlanResult> BuildRunPlan(const Config& config) {
   if (!facts.ok()) return facts.status();
   PlannedRun planned = PlanRun(config, destinations, sources);
   PreflightReport report = Preflight(planned, *facts);
-  const uint64_t per_ring = facts->nofile_soft > kFixedFileReserve
-                                ? facts->nofile_soft - kFixedFileReserve
-                                : 1;
+  const uint64_t per_ring = SlotsPerRing(*facts);
   if (report.workers_needed > plan.workers && !config.workers_explicit) {
     // The descriptor limit binds: more rings, each with its own table.
     absl::StrAppend(&result.notes, "tcpkali: note: using ", report.workers_needed,
                     " workers: each io_uring holds at most ", per_ring,
-                    " connections here (RLIMIT_NOFILE ", facts->nofile_soft,
+                    " connections here (RLIMIT_NOFILE ", facts->nofile_hard,
                     ")\n");
     plan.workers = report.workers_needed;
     planned.workers = plan.workers;
@@ -313,11 +311,8 @@ absl::StatusOr<PlanResult> BuildRunPlan(const Config& config) {
   plan.connect_timeout_ns = config.connect_timeout_ns;
   plan.channel_lifetime_ns = config.channel_lifetime_ns;
   if (plan.listen) {
-    const uint64_t limit = facts->nofile_soft;
     const uint64_t clients = (plan.client_connections + plan.workers - 1) / plan.workers;
-    const uint64_t room = limit > clients + kFixedFileReserve
-                              ? limit - clients - kFixedFileReserve
-                              : 1;
+    const uint64_t room = per_ring > clients ? per_ring - clients : 1;
     plan.accept_slots = static_cast<uint32_t>(std::min<uint64_t>(room, 1u << 20));
     plan.listen_backlog = static_cast<int>(
         std::min<uint64_t>(facts->somaxconn, kDefaultListenBacklog));

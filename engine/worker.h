@@ -218,6 +218,7 @@ class Worker {
   void ExpandConnectionStream(Connection& c, uint32_t slot);
   const std::string* FirstStaticFor(const Connection& c) const;
   bool Sends(const Connection& c) const;
+  bool HasMessages(const Connection& c) const;
   bool OneShotRecv(const Connection& c) const;
   void ArmRecv(Connection& c, uint32_t slot);
   void OnRecv(Connection& c, uint32_t slot, const io_uring_cqe& cqe);

@@ -53,6 +53,11 @@ const std::string* Worker::FirstStaticFor(const Connection& c) const {
   return s ? &*s : nullptr;
 }
 
+bool Worker::HasMessages(const Connection& c) const {
+  const CompiledMessages& m = MessagesFor(c);
+  return !m.first.empty() || !m.repeated.empty();
+}
+
 bool Worker::Sends(const Connection& c) const {
   if (c.Has(kIncoming)) return config_.listen_mode == ListenMode::kActive;
   return true;
@@ -118,7 +123,12 @@ void Worker::OnRecv(Connection& c, uint32_t slot, const io_uring_cqe& cqe) {
     }
     if (!held) buffers_->Return(id);
   } else if (res == 0) {
-    BeginClose(c, slot);
+    // The peer has sent all it will. A client with messages to send keeps
+    // sending (the peer may only have shut its write side); a sink, an
+    // echo, or a client with nothing to send has no more use for it.
+    if (c.Has(kIncoming) || !Sends(c) || !HasMessages(c) || phase_ != Phase::kRun) {
+      BeginClose(c, slot);
+    }
   } else if (res == -ENOBUFS) {
     stats::Add(counters_.enobufs, 1);
   } else if (res != -ECANCELED) {
@@ -128,7 +138,7 @@ void Worker::OnRecv(Connection& c, uint32_t slot, const io_uring_cqe& cqe) {
     BeginClose(c, slot);
   }
   if (more) return;
-  if (c.state == ConnState::kEstablished) {
+  if (c.state == ConnState::kEstablished && res != 0) {
     if (res == -ENOBUFS) {
       rearm_.push_back(slot);  // after this batch has returned its buffers
     } else if (!held && !WaitingForEcho(c) && !RecvPaused(slot)) {

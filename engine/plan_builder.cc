@@ -280,6 +280,7 @@ absl::StatusOr<PlanResult> BuildRunPlan(const Config& config) {
   if (!facts.ok()) return facts.status();
   PlannedRun planned = PlanRun(config, destinations, sources);
   PreflightReport report = Preflight(planned, *facts);
+  plan.no_address_explanation = ExplainAddressNotAvailable(planned, *facts);
   const uint64_t per_ring = SlotsPerRing(*facts);
   if (report.workers_needed > plan.workers && !config.workers_explicit) {
     // The descriptor limit binds: more rings, each with its own table.

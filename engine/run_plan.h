@@ -50,6 +50,9 @@ struct RunPlan {
   // drain_idle_ns passes without a byte moving, or after drain_max_ns.
   int64_t drain_idle_ns = 500'000'000;
   int64_t drain_max_ns = 10'000'000'000;
+  // Printed once if connect() runs out of local ports (EADDRNOTAVAIL): how
+  // many connections the ports allow, and the fix.
+  std::string no_address_explanation;
   // Sockets created, configured and bound through the ring; false: the
   // regular-descriptor fallback for kernels without URING_CMD setsockopt or
   // IORING_OP_BIND.

@@ -251,11 +251,7 @@ void Worker::CountConnectFailure(FailCause cause, int err, uint32_t endpoint) {
       break;
   }
   if (cause == FailCause::kNoAddress && !control_.no_address_explained.exchange(true)) {
-    std::fprintf(stderr,
-                 "tcpkali: connect: %s: no free local port for this "
-                 "source/destination pair; add --source-ip addresses, "
-                 "destination ports, or widen net.ipv4.ip_local_port_range\n",
-                 std::strerror(err));
+    std::fprintf(stderr, "tcpkali: %s\n", plan_.no_address_explanation.c_str());
   }
   if (config_.verbosity < 2) return;
   // At most ten lines per second per worker: a storm of refusals must not

@@ -189,7 +189,6 @@ absl::Status Worker::Setup() {
 
   message_rate_ = plan_.message_rate;
   now_ns_ = env_.clock();
-  due_ns_ = now_ns_;
   wheel_.emplace(kWheelTickNs, now_ns_);
   opener_timer_.kind = kTimerOpener;
   drain_timer_.kind = kTimerDrain;
@@ -383,7 +382,6 @@ void Worker::OnWake(int res) {
 bool Worker::Step() {
   ring_->SubmitAndWait(1, timeout_ns_);
   now_ns_ = env_.clock();
-  due_ns_ = now_ns_ + kWheelTickNs - 1;
 
   io_uring_cqe* cqes[kCqeBatch];
   unsigned n;
@@ -428,7 +426,7 @@ void Worker::FollowRateChange() {
   for (uint32_t slot = 0; slot < table_slots_; ++slot) {
     Connection& c = slab_[slot];
     if (c.state != ConnState::kEstablished) continue;
-    Rebase(*message_rate_, c.send_pacer, due_ns_);
+    Rebase(*message_rate_, c.send_pacer, now_ns_);
     TrySend(c, slot);
     RearmConnectionTimer(c);
   }
@@ -511,7 +509,8 @@ void Worker::EnterDrain() {
   phase_ = Phase::kDrain;
   if (config_.verbosity >= 3) {
     std::fprintf(stderr, "tcpkali: worker %d: draining, %u sends in flight, "
-                 "%u connections open\n", index_, sends_in_flight_, open_connections_);
+                 "%u incoming connections open\n", index_, sends_in_flight_,
+                 open_incoming_);
   }
   wheel_->Cancel(&opener_timer_);
   if (SelfSink()) {

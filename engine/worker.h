@@ -203,6 +203,7 @@ class Worker {
   void OnConnectStep(Connection& c, uint32_t slot, Op op, int res);
   void CountConnectFailure(FailCause cause, int err, uint32_t endpoint);
   void OnEstablished(Connection& c, uint32_t slot);
+  void CountOutgoing(Connection& c);
   void ArmAccept();
   void OnAccept(const io_uring_cqe& cqe);
   void BeginClose(Connection& c, uint32_t slot);
@@ -262,6 +263,7 @@ class Worker {
   void WsSendControl(Connection& c, uint32_t slot);
   bool WsControlSent(Connection& c, uint32_t slot);
   void RearmConnectionTimer(Connection& c);
+  void ScheduleAtOrAfter(TimerNode* node, int64_t deadline_ns);
   void OnConnectionTimer(Connection& c, uint32_t slot);
 
   WorkerEnv env_;
@@ -328,17 +330,11 @@ class Worker {
   bool scratch_released_ = false;
   Phase phase_ = Phase::kRun;
   int64_t now_ns_ = 0;  // the clock, read once per loop iteration
-  // What pacing and timers treat as "now": the end of the wheel tick that
-  // now_ns_ falls in. The wheel fires a timer anywhere in its deadline's
-  // tick; deciding with the tick's end keeps such a timer from finding
-  // nothing due, re-arming for the same tick and spinning until it ends.
-  int64_t due_ns_ = 0;
   int64_t stop_deadline_ns_ = 0;
   int64_t drain_end_ns_ = 0;
   uint64_t drain_bytes_seen_ = 0;
   int64_t timeout_ns_ = 0;  // the next Step()'s wait
   uint32_t sends_in_flight_ = 0;
-  uint32_t open_connections_ = 0;  // established or closing, both kinds
   uint32_t open_incoming_ = 0;
   uint64_t ops_in_flight_ = 0;     // every counted pending op, all slots
   int last_connect_errno_ = 0;

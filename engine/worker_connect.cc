@@ -65,8 +65,10 @@ void Worker::DonePending(Connection& c) {
 
 void Worker::OpenConnections() {
   if (free_clients_.empty()) return;
-  DropBacklog(connect_rate_, connect_pacer_, due_ns_);
-  uint64_t due = Due(connect_rate_, connect_pacer_, due_ns_);
+  // Connections due within this batch open now (see kOpenerBatchNs).
+  const int64_t horizon_ns = now_ns_ + kOpenerBatchNs;
+  DropBacklog(connect_rate_, connect_pacer_, horizon_ns);
+  uint64_t due = Due(connect_rate_, connect_pacer_, horizon_ns);
   due = std::min<uint64_t>({due, free_clients_.size(), kMaxOpensPerIteration});
   for (uint64_t i = 0; i < due; ++i) {
     const uint32_t slot = free_clients_.back();
@@ -77,9 +79,9 @@ void Worker::OpenConnections() {
   if (!free_clients_.empty()) {
     // Wake for the next connection, but not more often than once per
     // kOpenerBatchNs: at high rates each wake-up opens a batch.
-    wheel_->Schedule(&opener_timer_,
-                     std::max(NextDueNs(connect_rate_, connect_pacer_),
-                              now_ns_ + kOpenerBatchNs));
+    ScheduleAtOrAfter(&opener_timer_,
+                      std::max(NextDueNs(connect_rate_, connect_pacer_) - kOpenerBatchNs,
+                               now_ns_ + kOpenerBatchNs));
   }
 }
 
@@ -268,14 +270,14 @@ void Worker::CountConnectFailure(FailCause cause, int err, uint32_t endpoint) {
 
 void Worker::OnEstablished(Connection& c, uint32_t slot) {
   c.state = ConnState::kEstablished;
-  c.Set(kCounted);
-  ++open_connections_;
   if (c.Has(kIncoming)) {
+    c.Set(kCounted);
     ++open_incoming_;
     stats::Add(counters_.accepted, 1);
   } else {
-    stats::Add(counters_.connects_established, 1);
     stats_.RecordLatency(stats::LatencyKind::kConnect, now_ns_ - c.start_ns);
+    // A WebSocket connection is up once its upgrade has been accepted.
+    if (ws_ == nullptr) CountOutgoing(c);
   }
   if (phase_ != Phase::kRun) {
     BeginClose(c, slot);
@@ -376,9 +378,15 @@ void Worker::OnTeardownStep(Connection& c, uint32_t slot, Op op, int res) {
   }
 }
 
+// An outgoing connection is up: counted as established (and so, when it
+// ends, as closed).
+void Worker::CountOutgoing(Connection& c) {
+  c.Set(kCounted);
+  stats::Add(counters_.connects_established, 1);
+}
+
 void Worker::OnClosed(Connection& c, uint32_t slot) {
   if (c.Has(kCounted)) {
-    --open_connections_;
     if (c.Has(kIncoming)) {
       --open_incoming_;
       stats::Add(counters_.in_closed, 1);

@@ -154,7 +154,7 @@ void Worker::OnRecv(Connection& c, uint32_t slot, const io_uring_cqe& cqe) {
 
 bool Worker::RecvPaused(uint32_t slot) const {
   if (downstream_ == nullptr) return false;
-  return Due(*plan_.downstream_rate, downstream_[slot], due_ns_) == 0;
+  return Due(*plan_.downstream_rate, downstream_[slot], now_ns_) == 0;
 }
 
 void Worker::RearmDeferred() {
@@ -214,12 +214,12 @@ int64_t Worker::NextWakeup(const Connection& c) const {
   const bool has_messages = !messages.first.empty() || !messages.repeated.empty();
   if (Sends(c) && has_messages && !c.Has(kSendInFlight) &&
       !c.Has(kWaitingScratch) && phase_ == Phase::kRun) {
-    if (due_ns_ < c.send_pacer.start_ns) {
+    if (now_ns_ < c.send_pacer.start_ns) {
       t = std::min(t, c.send_pacer.start_ns);
     } else {
       // When it may send next: its message pacer permitting (unless
       // messages it released are still to go), then its byte budget.
-      int64_t send_ns = due_ns_;
+      int64_t send_ns = now_ns_;
       const bool repeated = c.first_bytes == kFirstDone || messages.first.empty();
       if (message_rate_ && repeated && !ReleasedUnsent(c, slot)) {
         send_ns = NextDueNs(*message_rate_, c.send_pacer);
@@ -251,13 +251,27 @@ void Worker::RearmConnectionTimer(Connection& c) {
   if (deadline == kNeverNs) {
     wheel_->Cancel(&c.timer);
   } else {
-    wheel_->Schedule(&c.timer, deadline);
+    ScheduleAtOrAfter(&c.timer, deadline);
   }
+}
+
+// The wheel fires a timer anywhere in its deadline's tick, which may be
+// before the deadline. Rounding the deadline up to a tick boundary makes
+// timers fire never early and at most one tick late: a paced message never
+// leaves before its intended time (so no latency can come out negative),
+// and a timer never finds nothing due and spins until its time comes.
+void Worker::ScheduleAtOrAfter(TimerNode* node, int64_t deadline_ns) {
+  const int64_t base = wheel_->current_ns();
+  const int64_t tick = wheel_->tick_ns();
+  if (deadline_ns > base) {
+    deadline_ns = base + (deadline_ns - base + tick - 1) / tick * tick;
+  }
+  wheel_->Schedule(node, deadline_ns);
 }
 
 void Worker::OnConnectionTimer(Connection& c, uint32_t slot) {
   if (c.state != ConnState::kEstablished) return;
-  if (due_ns_ >= LifetimeEnd(c)) {
+  if (now_ns_ >= LifetimeEnd(c)) {
     BeginClose(c, slot);
     return;
   }
@@ -276,15 +290,15 @@ void Worker::TrySend(Connection& c, uint32_t slot) {
   }
   const CompiledMessages& messages = MessagesFor(c);
   if (messages.first.empty() && messages.repeated.empty()) return;
-  if (due_ns_ < c.send_pacer.start_ns) {  // --delay-send
+  if (now_ns_ < c.send_pacer.start_ns) {  // --delay-send
     RearmConnectionTimer(c);
     return;
   }
   // --channel-bandwidth-upstream limits every byte, whatever it belongs to.
   uint64_t max_bytes = UINT64_MAX;
   if (upstream_ != nullptr) {
-    DropBacklog(*plan_.upstream_rate, upstream_[slot], due_ns_);
-    max_bytes = Due(*plan_.upstream_rate, upstream_[slot], due_ns_);
+    DropBacklog(*plan_.upstream_rate, upstream_[slot], now_ns_);
+    max_bytes = Due(*plan_.upstream_rate, upstream_[slot], now_ns_);
     if (max_bytes == 0) {
       RearmConnectionTimer(c);
       return;
@@ -352,7 +366,7 @@ uint32_t Worker::Capped(uint64_t bytes, uint64_t max_bytes) {
 uint64_t Worker::ReleasePacedMessages(Connection& c, uint32_t slot) {
   const RateSpec& spec = *message_rate_;
   if (ReleasedUnsent(c, slot)) return UINT64_MAX;  // sent up to their end
-  const uint64_t due = Due(spec, c.send_pacer, due_ns_);
+  const uint64_t due = Due(spec, c.send_pacer, now_ns_);
   if (due == 0) {
     RearmConnectionTimer(c);
     return 0;

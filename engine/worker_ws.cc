@@ -154,6 +154,7 @@ void Worker::WsReceive(Connection& c, uint32_t slot, uint8_t* data, size_t len) 
     } else {
       stats_.RecordLatency(stats::LatencyKind::kWsHandshake,
                            now_ns_ - w.handshake_start_ns);
+      CountOutgoing(c);
       TrySend(c, slot);
     }
   }

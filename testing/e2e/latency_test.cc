@@ -4,7 +4,8 @@
 // - --latency-marker against a second tcpkali in --listen-mode echo times
 //   every answered message; against an echo that waits 20 ms (a DelayedEcho
 //   peer) the median is 20..25 ms and nothing is faster than 20 ms.
-// - --message-marker on a sink counts exactly the messages a client sent.
+// - --message-marker on a sink counts exactly the messages a client sent,
+//   and none of their one-way latencies is negative.
 // - --message-rate @<Latency> finds the knee of a peer whose latency jumps
 //   above a known load, and exits 69 with one line when no rate qualifies.
 // - --latency-connect and --latency-first-byte print their lines, at the
@@ -16,6 +17,7 @@
 #include <optional>
 #include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -35,6 +37,17 @@ constexpr int kCloseTimeoutMs = 10'000;
 // a few more on a loaded machine.
 constexpr uint64_t kTailPerConnection = 3;
 
+// `words` split at single spaces, then `more`: arguments that hold a
+// space or are computed.
+std::vector<std::string> Args(std::string_view words,
+                              std::vector<std::string> more = {}) {
+  // (Debian's absl::string_view is not std::string_view.)
+  std::vector<std::string> args =
+      absl::StrSplit(absl::string_view(words.data(), words.size()), ' ');
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
 // The JSON value of percentile `name` ("50") of latency `kind`, or NaN.
 double PercentileMs(const JsonValue& report, std::string_view kind,
                     std::string_view name) {
@@ -51,9 +64,9 @@ double PercentileMs(const JsonValue& report, std::string_view kind,
 TEST_CASE("--latency-marker against --listen-mode echo times every answer") {
   TcpkaliSink echo;
   REQUIRE(echo.Start({"--listen-mode", "echo"}).ok());
-  const std::vector<std::string> args = {
-      "-c", "2", "-m", "PING", "--latency-marker", "PING", "--message-rate",
-      "50", "-T", "2", "--json", echo.Destination()};
+  const std::vector<std::string> args =
+      Args("-c 2 -m PING --latency-marker PING --message-rate 50 -T 2 --json",
+           {echo.Destination()});
   CAPTURE(JoinArgs(args));
   absl::StatusOr<ProcessResult> run = RunTcpkali(args);
   REQUIRE(run.ok());
@@ -102,11 +115,14 @@ TEST_CASE("an echo delayed by 20 ms shows a median of 20 to 25 ms") {
         {.delay_ns = static_cast<int64_t>(kDelayMs * 1'000'000)});
     REQUIRE(echo.ok());
     // Paced, so that latency runs from each message's intended send time
-    // (open loop) rather than from whenever the previous answer came.
-    const std::vector<std::string> args = {
-        "-c", "2", "-m", "PING", "--latency-marker", "PING",
-        "--message-rate", "50", "--latency-percentiles", "50", "-T", "2",
-        "--json", LoopbackDestination((*echo)->port())};
+    // (open loop) rather than from whenever the previous answer came. No
+    // Nagle: at 50/s the next message is due just as the answer to the
+    // previous one (which acknowledges it) comes back, and the kernel would
+    // hold it until then, adding TCP's latency to the echo's.
+    const std::vector<std::string> args = Args(
+        "-c 2 -m PING --latency-marker PING --message-rate 50 --nagle off "
+        "--latency-percentiles 50 -T 2 --json",
+        {LoopbackDestination((*echo)->port())});
     CAPTURE(JoinArgs(args));
     absl::StatusOr<ProcessResult> run = RunTcpkali(args);
     REQUIRE(run.ok());
@@ -144,9 +160,10 @@ MarkerRun RunMarkers(int connections, const std::string& rate) {
   // through --stats-json.
   StatsJsonSink sink;
   REQUIRE(sink.Start({"--message-marker", "--json"}).ok());
-  const std::vector<std::string> args = {
-      "-c", absl::StrCat(connections), "-m", "\\{message.marker}",
-      "--message-rate", rate, "-T", "2", "--json", sink.Destination()};
+  const std::vector<std::string> args = Args(
+      absl::StrCat("-c ", connections, " -m \\{message.marker} --message-rate ",
+                   rate, " -T 2 --json"),
+      {sink.Destination()});
   CAPTURE(JoinArgs(args));
   absl::StatusOr<ProcessResult> client = RunTcpkali(args);
   REQUIRE(client.ok());
@@ -200,9 +217,10 @@ TEST_CASE("--message-rate @5ms finds the knee of a peer's latency") {
        .knee_bytes_per_s = static_cast<uint64_t>(kKneePerS * message.size()),
        .over_knee_delay_ns = 20'000'000});
   REQUIRE(echo.ok());
-  const std::vector<std::string> args = {
-      "-c", "1", "-m", message, "--latency-marker", "PING",
-      "--message-rate", "@5ms", LoopbackDestination((*echo)->port())};
+  const std::vector<std::string> args =
+      Args(absl::StrCat("-c 1 -m ", message,
+                        " --latency-marker PING --message-rate @5ms"),
+           {LoopbackDestination((*echo)->port())});
   CAPTURE(JoinArgs(args));
   absl::StatusOr<ProcessResult> run = RunTcpkali(args);
   REQUIRE(run.ok());
@@ -228,9 +246,9 @@ TEST_CASE("--message-rate @1ms exits 69 when no rate meets the target") {
   absl::StatusOr<std::unique_ptr<DelayedEcho>> echo =
       DelayedEcho::Start({.delay_ns = 50'000'000});
   REQUIRE(echo.ok());
-  const std::vector<std::string> args = {
-      "-c", "1", "-m", "PING", "--latency-marker", "PING",
-      "--message-rate", "@1ms", LoopbackDestination((*echo)->port())};
+  const std::vector<std::string> args =
+      Args("-c 1 -m PING --latency-marker PING --message-rate @1ms",
+           {LoopbackDestination((*echo)->port())});
   CAPTURE(JoinArgs(args));
   absl::StatusOr<ProcessResult> run = RunTcpkali(args);
   REQUIRE(run.ok());
@@ -260,9 +278,9 @@ TEST_CASE("--latency-connect and --latency-first-byte print their lines") {
   TcpkaliSink echo;
   REQUIRE(echo.Start({"--listen-mode", "echo"}).ok());
   for (const Case& c : cases) {
-    std::vector<std::string> args = {
-        "-c",  "3",  "-m", "x", "--message-rate", "20", "--latency-connect",
-        "--latency-first-byte", "-T", "1"};
+    std::vector<std::string> args = Args(
+        "-c 3 -m x --message-rate 20 -T 1 --latency-connect "
+        "--latency-first-byte");
     args.insert(args.end(), c.percentile_args.begin(), c.percentile_args.end());
     args.push_back(echo.Destination());
     CAPTURE(JoinArgs(args));
@@ -271,17 +289,16 @@ TEST_CASE("--latency-connect and --latency-first-byte print their lines") {
     CAPTURE(run->stdout_text);
     CAPTURE(run->stderr_text);
     CHECK(run->exit_code == 0);
-    for (const char* title :
-         {"TCP connect latency at percentiles: ",
-          "First byte latency at percentiles: "}) {
+    for (const char* title : {"TCP connect latency at percentiles: ",
+                              "First byte latency at percentiles: "}) {
       CAPTURE(title);
       std::smatch m;
       const std::string suffix = " ms (" + c.shown + "%)\n";
       REQUIRE(std::regex_search(
           run->stdout_text, m,
-          std::regex(std::string("(^|\n)") + title + "([0-9./]+)" +
-                     std::regex_replace(suffix, std::regex(R"([()./])"),
-                                        R"(\$&)"))));
+          std::regex(
+              std::string("(^|\n)") + title + "([0-9./]+)" +
+              std::regex_replace(suffix, std::regex(R"([()./])"), R"(\$&)"))));
       std::vector<double> values;
       const std::vector<std::string> parts = absl::StrSplit(m[2].str(), '/');
       for (const std::string& v : parts) {
@@ -292,7 +309,9 @@ TEST_CASE("--latency-connect and --latency-first-byte print their lines") {
       REQUIRE(values.size() == static_cast<size_t>(c.values));
       CHECK(values.front() > 0);
       CHECK(values.back() < 1000);
-      for (size_t i = 1; i < values.size(); ++i) CHECK(values[i - 1] <= values[i]);
+      for (size_t i = 1; i < values.size(); ++i) {
+        CHECK(values[i - 1] <= values[i]);
+      }
     }
   }
   absl::StatusOr<ProcessResult> sink = echo.Stop();
@@ -304,9 +323,10 @@ TEST_CASE("--latency-connect and --latency-first-byte print their lines") {
 TEST_CASE("--latency-connect and --latency-first-byte: one per connection") {
   TcpkaliSink echo;
   REQUIRE(echo.Start({"--listen-mode", "echo"}).ok());
-  const std::vector<std::string> args = {
-      "-c", "3", "-m", "x", "--message-rate", "20", "--latency-connect",
-      "--latency-first-byte", "-T", "1", "--json", echo.Destination()};
+  const std::vector<std::string> args = Args(
+      "-c 3 -m x --message-rate 20 -T 1 --json --latency-connect "
+      "--latency-first-byte",
+      {echo.Destination()});
   CAPTURE(JoinArgs(args));
   absl::StatusOr<ProcessResult> run = RunTcpkali(args);
   REQUIRE(run.ok());
@@ -327,22 +347,3 @@ TEST_CASE("--latency-connect and --latency-first-byte: one per connection") {
 
 }  // namespace
 }  // namespace tcpkali::testing
-namespace tcpkali::testing {
-TEST_CASE("DEBUGRATE" * doctest::skip()) {
-  absl::StatusOr<std::unique_ptr<DelayedEcho>> echo =
-      DelayedEcho::Start({.delay_ns = 20'000'000});
-  REQUIRE(echo.ok());
-  std::vector<std::string> args = {"-m", "PING", "--latency-marker", "PING",
-      "--latency-percentiles", "50,90", "-T", "2", "--json"};
-  for (const char* e : {"DBG1", "DBG2", "DBG3", "DBG4"}) if (getenv(e)) args.push_back(getenv(e));
-  args.push_back(LoopbackDestination((*echo)->port()));
-  if (getenv("DBGPY")) {
-    absl::StatusOr<ProcessResult> py = RunProcess({"python3", "/tmp/h12/client.py", absl::StrCat((*echo)->port()), getenv("DBGPY")});
-    MESSAGE(py->stdout_text << py->stderr_text << " late " << (*echo)->LateChunks());
-    return;
-  }
-  absl::StatusOr<ProcessResult> run = RunTcpkali(args);
-  std::optional<JsonValue> report = ParseReport(run->stdout_text);
-  MESSAGE(JoinArgs(args) << " p50 " << NumberAt(*report, {"latency","message","distribution"}) << " " << report->At({"latency","message","percentiles"})->array[0].Find("ms")->number << " p90 " << report->At({"latency","message","percentiles"})->array[1].Find("ms")->number << " late " << (*echo)->LateChunks() << " workers " << report->Find("workers")->array.size());
-}
-}

@@ -29,8 +29,9 @@ std::string NewStatsPath() {
 absl::Status StatsJsonSink::Start(const std::vector<std::string>& args) {
   stats_path_ = NewStatsPath();
   std::remove(stats_path_.c_str());
-  std::vector<std::string> argv = {TcpkaliPath(), "-l", "127.0.0.1:0", "-T",
-                                   "-1", "--stats-json", stats_path_};
+  std::vector<std::string> argv = {TcpkaliPath(), "-l", "127.0.0.1:0",
+                                   "-T",          "-1", "--stats-json",
+                                   stats_path_};
   argv.insert(argv.end(), args.begin(), args.end());
   if (absl::Status s = process_.Start(argv); !s.ok()) return s;
   constexpr std::string_view kPrefix = "Listening on 127.0.0.1:";

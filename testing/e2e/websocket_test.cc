@@ -16,9 +16,11 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "testing/e2e/harness.h"
 #include "testing/e2e/stats_json_sink.h"
 #include "testing/peers/ws_server.h"
@@ -29,15 +31,26 @@ namespace {
 constexpr int kCloseTimeoutMs = 10'000;
 constexpr uint8_t kText = 1;
 
+// `words` split at single spaces, then `more`: arguments that hold a
+// space or are computed.
+std::vector<std::string> Args(std::string_view words,
+                              std::vector<std::string> more = {}) {
+  // (Debian's absl::string_view is not std::string_view.)
+  std::vector<std::string> args =
+      absl::StrSplit(absl::string_view(words.data(), words.size()), ' ');
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
 TEST_CASE("--ws upgrades as RFC 6455 says and sends -m as masked frames") {
   absl::StatusOr<std::unique_ptr<WsServer>> ws =
       WsServer::Start(WsServer::Answer::kAccept);
   REQUIRE(ws.ok());
   const std::string host = LoopbackDestination((*ws)->port());
-  const std::vector<std::string> args = {
-      "--ws", "-c", "2", "-m", "hello", "--message-rate", "20", "-T", "1",
-      "-H", "X-Test: yes", "-H", "Authorization: Bearer abc", "--json",
-      host + "/chat?x=1"};
+  const std::vector<std::string> args =
+      Args("--ws -c 2 -m hello --message-rate 20 -T 1 --json",
+           {"-H", "X-Test: yes", "-H", "Authorization: Bearer abc",
+            host + "/chat?x=1"});
   CAPTURE(JoinArgs(args));
   absl::StatusOr<ProcessResult> run = RunTcpkali(args);
   REQUIRE(run.ok());
@@ -92,9 +105,9 @@ TEST_CASE("a failed upgrade is counted, shown with -v, and sends nothing") {
     CAPTURE(c.shown);
     absl::StatusOr<std::unique_ptr<WsServer>> ws = WsServer::Start(c.answer);
     REQUIRE(ws.ok());
-    const std::vector<std::string> args = {
-        "--ws", "-c", "1", "-m", "hello", "--message-rate", "20", "-T", "1",
-        "-v", "--json", LoopbackDestination((*ws)->port())};
+    const std::vector<std::string> args =
+        Args("--ws -c 1 -m hello --message-rate 20 -T 1 -v --json",
+             {LoopbackDestination((*ws)->port())});
     CAPTURE(JoinArgs(args));
     absl::StatusOr<ProcessResult> run = RunTcpkali(args);
     REQUIRE(run.ok());
@@ -121,9 +134,8 @@ TEST_CASE("a failed upgrade is counted, shown with -v, and sends nothing") {
 }
 
 TEST_CASE("--ws against its own -l --ws: all bytes and messages arrive") {
-  const std::vector<std::string> args = {
-      "--ws", "-c", "2", "-m", "hello", "--message-rate", "100", "-T", "2",
-      "--json"};
+  const std::vector<std::string> args =
+      Args("--ws -c 2 -m hello --message-rate 100 -T 2 --json");
   CAPTURE(JoinArgs(args));
   absl::StatusOr<ProcessResult> run = RunSelfConnect(args);
   REQUIRE(run.ok());
@@ -155,10 +167,11 @@ TEST_CASE("--ws --latency-marker against -l --ws --listen-mode echo") {
   StatsJsonSink echo;
   REQUIRE(echo.Start({"--ws", "--listen-mode", "echo", "--json"}).ok());
   constexpr uint64_t kConnections = 2;
-  const std::vector<std::string> args = {
-      "--ws", "-c", absl::StrCat(kConnections), "-m", "PING",
-      "--latency-marker", "PING", "--message-rate", "50", "--latency-connect",
-      "-T", "2", "--json", echo.Destination()};
+  const std::vector<std::string> args =
+      Args(absl::StrCat("--ws -c ", kConnections,
+                        " -m PING --latency-marker PING --message-rate 50"
+                        " --latency-connect -T 2 --json"),
+           {echo.Destination()});
   CAPTURE(JoinArgs(args));
   absl::StatusOr<ProcessResult> run = RunTcpkali(args);
   REQUIRE(run.ok());

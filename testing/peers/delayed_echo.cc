@@ -1,6 +1,8 @@
 #include "testing/peers/delayed_echo.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -40,7 +42,8 @@ int64_t ArrivalMonotonicNs(msghdr& msg, int64_t now_ns) {
     std::memcpy(&arrival, CMSG_DATA(c), sizeof arrival);
     clock_gettime(CLOCK_REALTIME, &realtime);
     const int64_t age_ns =
-        (static_cast<int64_t>(realtime.tv_sec) - arrival.tv_sec) * 1'000'000'000 +
+        (static_cast<int64_t>(realtime.tv_sec) - arrival.tv_sec) *
+            1'000'000'000 +
         (realtime.tv_nsec - arrival.tv_nsec);
     return MonotonicNowNs() - age_ns;
   }
@@ -134,6 +137,10 @@ void DelayedEcho::AcceptAll() {
     if (!fd.valid()) return;  // EAGAIN: accepted everything queued
     const int on = 1;
     setsockopt(fd.get(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+    // Each echo leaves when due: Nagle's algorithm would hold a small one
+    // back until the previous is acknowledged, which with a paced client
+    // can take one of its intervals -- latency the test did not ask for.
+    setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     const uint64_t index = conns_.size();
     epoll_event ev{.events = EPOLLIN | EPOLLRDHUP, .data = {.u64 = index}};
     if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) return;
@@ -169,10 +176,12 @@ void DelayedEcho::Read(size_t index, int64_t now_ns) {
     }
     // The delay runs from the data's arrival, so that this thread's own
     // lateness in reading it does not add to the latency asked for.
-    const int64_t arrival_ns = std::min(now_ns, ArrivalMonotonicNs(msg, now_ns));
+    const int64_t arrival_ns =
+        std::min(now_ns, ArrivalMonotonicNs(msg, now_ns));
     c.data.append(buffer, static_cast<size_t>(n));
-    c.chunks.push_back({static_cast<size_t>(n),
-                        arrival_ns + DelayFor(static_cast<size_t>(n), arrival_ns)});
+    c.chunks.push_back(
+        {static_cast<size_t>(n),
+         arrival_ns + DelayFor(static_cast<size_t>(n), arrival_ns)});
     bytes_received_.fetch_add(static_cast<uint64_t>(n),
                               std::memory_order_relaxed);
   }
@@ -236,8 +245,9 @@ void DelayedEcho::Flush(Conn& c, int64_t now_ns) {
     if (head.bytes_left == 0) c.chunks.pop_front();
     if (sent < n && !c.peer_closed) {
       c.blocked = true;
-      epoll_event ev{.events = EPOLLIN | EPOLLRDHUP | EPOLLOUT,
-                     .data = {.u64 = static_cast<uint64_t>(&c - conns_.data())}};
+      epoll_event ev{
+          .events = EPOLLIN | EPOLLRDHUP | EPOLLOUT,
+          .data = {.u64 = static_cast<uint64_t>(&c - conns_.data())}};
       epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
     } else if (sent < n) {
       c.chunks.clear();  // no EPOLLOUT for a closed peer: give up on it

@@ -3,9 +3,11 @@
 // measure.
 //
 // Every chunk read from a connection goes back on that connection, in
-// order, `delay_ns` after it was read. With a knee, the delay depends on
-// the load: while all connections together have sent more than
-// `knee_bytes_per_s` over the last 250 ms, a chunk read waits
+// order, `delay_ns` after it arrived (the kernel's receive timestamp, so
+// that this server's own lateness in reading does not add to the delay),
+// and without Nagle's algorithm holding it back. With a knee, the delay
+// depends on the load: while all connections together have sent more than
+// `knee_bytes_per_s` over the last 250 ms, a chunk waits
 // `over_knee_delay_ns` instead -- a server whose latency jumps when it is
 // offered more than it can take, and recovers as soon as the load drops
 // (no backlog carries over, so a rate search can probe it step by step).
@@ -41,7 +43,7 @@ namespace tcpkali::testing {
 class DelayedEcho {
  public:
   struct Options {
-    int64_t delay_ns = 0;  // from reading a chunk to echoing it
+    int64_t delay_ns = 0;  // from a chunk's arrival to its echo
     // Above this load (all connections), chunks wait over_knee_delay_ns
     // instead; 0: no knee.
     uint64_t knee_bytes_per_s = 0;
@@ -62,7 +64,9 @@ class DelayedEcho {
   uint16_t port() const { return port_; }
 
   // Totals so far, all connections.
-  uint64_t Accepted() const { return accepted_.load(std::memory_order_relaxed); }
+  uint64_t Accepted() const {
+    return accepted_.load(std::memory_order_relaxed);
+  }
   uint64_t BytesReceived() const {
     return bytes_received_.load(std::memory_order_relaxed);
   }

@@ -27,8 +27,7 @@ uint32_t RotateLeft(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
 
 // FIPS 180-4 SHA-1, the plain textbook form: a handshake needs one.
 std::array<uint8_t, 20> Sha1(std::string_view data) {
-  uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476,
-                   0xC3D2E1F0};
+  uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
   std::string m(data);
   const uint64_t bits = uint64_t{data.size()} * 8;
   m += '\x80';
@@ -37,7 +36,8 @@ std::array<uint8_t, 20> Sha1(std::string_view data) {
   for (size_t block = 0; block < m.size(); block += 64) {
     uint32_t w[80];
     for (int i = 0; i < 16; ++i) {
-      const auto* p = reinterpret_cast<const uint8_t*>(m.data() + block + 4 * i);
+      const auto* p =
+          reinterpret_cast<const uint8_t*>(m.data() + block + 4 * i);
       w[i] = uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 |
              p[3];
     }
@@ -62,7 +62,8 @@ std::array<uint8_t, 20> Sha1(std::string_view data) {
     h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
   }
   std::array<uint8_t, 20> out;
-  for (int i = 0; i < 20; ++i) out[i] = static_cast<uint8_t>(h[i / 4] >> (24 - 8 * (i % 4)));
+  for (int i = 0; i < 20; ++i)
+    out[i] = static_cast<uint8_t>(h[i / 4] >> (24 - 8 * (i % 4)));
   return out;
 }
 
@@ -93,8 +94,10 @@ bool IsSixteenByteBase64(std::string_view key) {
 // (Debian's absl has its own string_view, so these few string helpers are
 // written here for std::string_view.)
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -127,8 +130,11 @@ bool HasToken(std::string_view list, std::string_view token) {
 
 // The checks of RFC 6455 4.1 on a parsed request; a problem per failure.
 void CheckRequest(WsServer::Session& s) {
-  auto problem = [&s](std::string text) { s.problems.push_back(std::move(text)); };
-  if (s.method != "GET") problem(absl::StrCat("method ", s.method, " is not GET"));
+  auto problem = [&s](std::string text) {
+    s.problems.push_back(std::move(text));
+  };
+  if (s.method != "GET")
+    problem(absl::StrCat("method ", s.method, " is not GET"));
   if (s.version != "HTTP/1.1") problem(absl::StrCat("version ", s.version));
   if (s.target.empty() || s.target[0] != '/') {
     problem(absl::StrCat("request target \"", s.target, "\" is not a path"));
@@ -136,7 +142,8 @@ void CheckRequest(WsServer::Session& s) {
   const std::optional<std::string> host = s.Header("host");
   if (!host || host->empty()) problem("no Host header");
   const std::optional<std::string> upgrade = s.Header("upgrade");
-  if (!upgrade || !HasToken(*upgrade, "websocket")) problem("no Upgrade: websocket");
+  if (!upgrade || !HasToken(*upgrade, "websocket"))
+    problem("no Upgrade: websocket");
   const std::optional<std::string> connection = s.Header("connection");
   if (!connection || !HasToken(*connection, "upgrade")) {
     problem("no Connection: Upgrade");
@@ -151,7 +158,9 @@ void CheckRequest(WsServer::Session& s) {
 // The checks of RFC 6455 5.2 on one client frame's header.
 void CheckFrame(const WsServer::Frame& f, bool minimal_length,
                 WsServer::Session& s) {
-  auto problem = [&s](std::string text) { s.problems.push_back(std::move(text)); };
+  auto problem = [&s](std::string text) {
+    s.problems.push_back(std::move(text));
+  };
   if (!f.masked) problem("a client frame is not masked");
   if (f.rsv != 0) problem("reserved bits set without an extension");
   const bool control = f.opcode >= 8;
@@ -255,7 +264,8 @@ void WsServer::AcceptAll() {
 
 bool WsServer::Receive(size_t index) {
   char buffer[64 * 1024];
-  const ssize_t n = recv(conns_[index].fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+  const ssize_t n =
+      recv(conns_[index].fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
   if (n <= 0) return false;
   Conn& c = conns_[index];
@@ -276,7 +286,8 @@ void WsServer::ParseHead(size_t index, Session& s) {
   Conn& c = conns_[index];
   const size_t end = c.in.find("\r\n\r\n");
   if (end == std::string::npos) {
-    if (c.in.size() > kMaxHeadBytes) s.problems.push_back("request head too long");
+    if (c.in.size() > kMaxHeadBytes)
+      s.problems.push_back("request head too long");
     return;
   }
   s.head_complete = true;
@@ -342,8 +353,9 @@ void WsServer::ParseFrames(size_t index, Session& s) {
     }
     if (in.size() < header + length) return;
     const uint8_t* key = p + 2 + extended;
-    if (f.masked) f.mask_key = uint32_t{key[0]} << 24 | uint32_t{key[1]} << 16 |
-                               uint32_t{key[2]} << 8 | key[3];
+    if (f.masked)
+      f.mask_key = uint32_t{key[0]} << 24 | uint32_t{key[1]} << 16 |
+                   uint32_t{key[2]} << 8 | key[3];
     f.payload.assign(in, header, length);
     for (size_t i = 0; f.masked && i < length; ++i) f.payload[i] ^= key[i % 4];
     CheckFrame(f, minimal, s);
@@ -352,7 +364,8 @@ void WsServer::ParseFrames(size_t index, Session& s) {
       s.payload_bytes += length;
       if (f.fin) ++s.messages;
     }
-    if (f.opcode == 8) Reply(index, 8, std::string_view(f.payload).substr(0, 2));
+    if (f.opcode == 8)
+      Reply(index, 8, std::string_view(f.payload).substr(0, 2));
     if (f.opcode == 9) Reply(index, 10, f.payload);
     in.erase(0, header + length);
     if (s.frames.size() < kMaxFramesKept) s.frames.push_back(std::move(f));

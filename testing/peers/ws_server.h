@@ -78,9 +78,9 @@ class WsServer {
     // sentence each; empty for a conforming client.
     std::vector<std::string> problems;
     std::vector<Frame> frames;
-    uint64_t data_frames = 0;     // text, binary and continuation frames
-    uint64_t messages = 0;        // data frames with FIN set
-    uint64_t payload_bytes = 0;   // of the data frames, unmasked
+    uint64_t data_frames = 0;       // text, binary and continuation frames
+    uint64_t messages = 0;          // data frames with FIN set
+    uint64_t payload_bytes = 0;     // of the data frames, unmasked
     uint64_t bytes_after_head = 0;  // everything sent after the request
     bool closed = false;            // the client closed (FIN or RST)
 

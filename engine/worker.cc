@@ -575,8 +575,7 @@ void Worker::EnterStop() {
     for (uint32_t slot = 0; slot < table_slots_; ++slot) {
       const Connection& c = slab_[slot];
       if (!c.Has(kSendInFlight)) continue;
-      io_uring_sqe* sqe = Sqe(Op::kCancel, slot, 0);
-      io_uring_prep_cancel64(sqe, Tag{Op::kSend, slot, c.generation}.Pack(), 0);
+      CancelOp(Op::kSend, slot, c.generation);
     }
   }
   stop_deadline_ns_ = now_ns_ + kStopGraceNs;

@@ -207,6 +207,7 @@ class Worker {
   void ArmAccept();
   void OnAccept(const io_uring_cqe& cqe);
   void BeginClose(Connection& c, uint32_t slot);
+  void CancelOp(Op op, uint32_t slot, uint32_t generation);
   void ShutWrite(Connection& c, uint32_t slot);
   void SubmitClose(Connection& c, uint32_t slot);
   void OnTeardownStep(Connection& c, uint32_t slot, Op op, int res);

@@ -340,16 +340,25 @@ void Worker::OnAccept(const io_uring_cqe& cqe) {
   }
 }
 
+// Closing waits for the slot's operations to come back: a pending receive
+// and a send still waiting for room are cancelled, by their tags (the
+// kernel finds them by hash, inline; a shutdown instead would be handed to
+// an io-wq thread, a context switch per connection). The close of the
+// descriptor then sends the FIN.
 void Worker::BeginClose(Connection& c, uint32_t slot) {
   if (c.state != ConnState::kEstablished) return;
   c.state = ConnState::kClosing;
   wheel_->Cancel(&c.timer);
-  // shutdown() ends a pending receive (it returns 0) and fails a send that
-  // waits for room (EPIPE), so the slot's operations all come back.
-  io_uring_sqe* sqe = Sqe(Op::kShutdown, slot, c.generation);
-  io_uring_prep_shutdown(sqe, static_cast<int>(slot), SHUT_RDWR);
-  sqe->flags |= IOSQE_FIXED_FILE;
-  AddPending(c);
+  if (c.Has(kRecvArmed)) CancelOp(Op::kRecv, slot, c.generation);
+  if (c.Has(kSendInFlight)) CancelOp(Op::kSend, slot, c.generation);
+  if (c.pending_ops == 0) SubmitClose(c, slot);
+}
+
+void Worker::CancelOp(Op op, uint32_t slot, uint32_t generation) {
+  io_uring_sqe* sqe = Sqe(Op::kCancel, slot, generation);
+  io_uring_prep_cancel64(sqe, Tag{op, slot, generation}.Pack(), 0);
+  // Success needs no answer; "not found" (it had just completed) is harmless.
+  sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 }
 
 void Worker::ShutWrite(Connection& c, uint32_t slot) {

@@ -99,12 +99,8 @@ TEST_CASE("the peer's FIN closes a connection with nothing to send") {
   StartEstablished(h);
   h.ring().Complete(h.ring().FindLast(IORING_OP_RECV)->user_data, 0);
   h.Step();
-  const std::optional<io_uring_sqe> shutdown = h.ring().FindLast(IORING_OP_SHUTDOWN);
-  REQUIRE(shutdown.has_value());
-  CHECK(shutdown->len == SHUT_RDWR);
-  if (h.ring().FindAll(IORING_OP_CLOSE).empty()) {
-    REQUIRE(h.CompleteAndStep(Op::kShutdown, 0, 0));
-  }
+  // Nothing else is in flight: the close goes out at once, no shutdown.
+  CHECK(h.ring().FindAll(IORING_OP_SHUTDOWN).empty());
   REQUIRE(h.ring().FindAll(IORING_OP_CLOSE).size() == 1);
   CHECK(h.counters().out_closed == 0);
   REQUIRE(h.CompleteAndStep(Op::kClose, 0, 0));
@@ -120,7 +116,6 @@ TEST_CASE("a completion for a previous connection of the slot is dropped") {
   // The first connection ends, the slot reconnects.
   h.ring().Complete(old_recv.user_data, 0);
   h.Step();
-  REQUIRE(h.CompleteAndStep(Op::kShutdown, 0, 0));
   REQUIRE(h.CompleteAndStep(Op::kClose, 0, 0));
   h.Step();
   REQUIRE(h.Establish(0));
@@ -196,7 +191,10 @@ TEST_CASE("a failed send resets and closes the connection") {
   REQUIRE(h.CompleteAndStep(Op::kSend, 0, -ECONNRESET));
   CHECK(h.counters().bytes_sent == 0);
   CHECK(h.slot(0).state == ConnState::kClosing);
-  CHECK(h.ring().FindLast(IORING_OP_SHUTDOWN)->len == SHUT_RDWR);
+  // The receive is cancelled; the close follows once it is back.
+  const std::optional<io_uring_sqe> cancel = h.ring().FindLast(IORING_OP_ASYNC_CANCEL);
+  REQUIRE(cancel.has_value());
+  CHECK(FakeRing::TagOf(*cancel).slot == 0);
   CHECK(h.ring().FindAll(IORING_OP_SEND).size() == 1);  // no retry
 }
 

@@ -93,7 +93,6 @@ TEST_CASE("a full accept table stops accepting until a connection closes") {
 
   h.ring().Complete(h.ring().FindLastTagged(Op::kRecv, 0)->user_data, 0);
   h.Step();
-  REQUIRE(h.CompleteAndStep(Op::kShutdown, 0, 0));
   CHECK(h.ring().FindAll(IORING_OP_ACCEPT).size() == 1);
   REQUIRE(h.CompleteAndStep(Op::kClose, 0, 0));
   CHECK(h.counters().in_closed == 1);
@@ -139,8 +138,6 @@ TEST_CASE("drain as our own sink: clients send FIN, the sink reads to it") {
   REQUIRE(h.ring().CompleteLastTagged(Op::kRecv, 1, 0));
   CHECK(h.Step());
   CHECK(h.counters().bytes_received == 10);
-  REQUIRE(h.ring().CompleteLastTagged(Op::kShutdown, 1, 0));
-  CHECK(h.Step());
   REQUIRE(h.ring().CompleteLastTagged(Op::kClose, 1, 0));
   CHECK_FALSE(h.Step());
   CHECK(h.counters().in_closed == 1);

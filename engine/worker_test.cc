@@ -322,7 +322,7 @@ TEST_CASE("a closed slot reconnects with a new generation when the pacer allows"
   CHECK(h.counters().conn_failed_timeout == 1);
 }
 
-TEST_CASE("--channel-lifetime: shutdown, then close, then a reconnect") {
+TEST_CASE("--channel-lifetime: the receive is cancelled, then close, then a reconnect") {
   WorkerHarness h;
   h.plan.channel_lifetime_ns = kSecondNs;
   REQUIRE(h.Start().ok());
@@ -338,15 +338,15 @@ TEST_CASE("--channel-lifetime: shutdown, then close, then a reconnect") {
   h.Step();
   std::vector<io_uring_sqe> sqes = h.NewSqes();
   REQUIRE(sqes.size() == 1);
-  CHECK(sqes[0].opcode == IORING_OP_SHUTDOWN);
-  CHECK(sqes[0].len == SHUT_RDWR);
-  CHECK(sqes[0].flags == IOSQE_FIXED_FILE);
+  // The pending receive is cancelled by its tag (found by hash, inline).
+  CHECK(sqes[0].opcode == IORING_OP_ASYNC_CANCEL);
+  CHECK(sqes[0].addr == Tag{Op::kRecv, 0, gen}.Pack());
+  CHECK((sqes[0].flags & IOSQE_CQE_SKIP_SUCCESS) != 0);
   CHECK(h.slot(0).state == ConnState::kClosing);
 
-  // The shutdown ends the receive (res 0); the close waits for both.
-  REQUIRE(h.CompleteAndStep(Op::kShutdown, 0, 0));
+  // The close waits for the receive to come back.
   CHECK(h.ring().FindAll(IORING_OP_CLOSE).empty());
-  REQUIRE(h.CompleteAndStep(Op::kRecv, 0, 0));
+  REQUIRE(h.CompleteAndStep(Op::kRecv, 0, -ECANCELED));
   sqes = h.NewSqes();
   REQUIRE(sqes.size() == 1);
   CHECK(sqes[0].opcode == IORING_OP_CLOSE);

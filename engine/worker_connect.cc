@@ -128,10 +128,13 @@ void Worker::StartConnect(uint32_t slot) {
   io_uring_prep_connect(sqe, static_cast<int>(slot), destination.sockaddr_ptr(),
                         destination.address_bytes);
   sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+  // The timeout posts nothing when the connect wins (its -ECANCELED counts
+  // as success): one completion per connect instead of two. When it fires,
+  // the connect completes with -ECANCELED, which is how it is recognised.
   sqe = Sqe(Op::kLinkTimeout, slot, gen);
   io_uring_prep_link_timeout(sqe, &connect_timeout_ts_, 0);
-  AddPending(c);
-  AddPending(c);
+  sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+  AddPending(c);  // the connect
 }
 
 const Endpoint* Worker::NextSource(uint32_t endpoint) {
@@ -209,12 +212,19 @@ bool Worker::PrepSocketFallback(Connection& c, uint32_t slot,
   return false;
 }
 
+// Completions of the connect chain. Only the connect's own is counted as
+// pending; the others post only on failure (CQE_SKIP_SUCCESS) and carry
+// the cause: a failed socket/setsockopt/bind, or the link timeout firing
+// (which the connect's -ECANCELED tells as well).
 void Worker::OnConnectStep(Connection& c, uint32_t slot, Op op, int res) {
-  if (op == Op::kConnect || op == Op::kLinkTimeout) DonePending(c);
+  if (op == Op::kLinkTimeout) return;
+  if (op == Op::kConnect) DonePending(c);
   if (c.state == ConnState::kConnecting) {
     if (op == Op::kConnect && res == 0) {
       OnEstablished(c, slot);
-    } else if (op == Op::kLinkTimeout && res == -ETIME) {
+    } else if (op == Op::kConnect && res == -ECANCELED &&
+               c.fail_cause == FailCause::kNone) {
+      // Nothing earlier in the chain failed: the linked timeout cut it.
       c.fail_cause = FailCause::kTimeout;
       last_connect_errno_ = ETIMEDOUT;
     } else if (res < 0 && res != -ECANCELED && c.fail_cause == FailCause::kNone) {

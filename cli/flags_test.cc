@@ -3,13 +3,13 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <functional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "cli/options.h"
+#include "testing/test_seed.h"
 
 namespace tcpkali::cli {
 namespace {
@@ -402,11 +402,8 @@ TEST_CASE("repeated single-value options: the last one wins") {
 // Random command lines built from real option names and hostile values must
 // come back as a value or a status, never an exception or a crash.
 TEST_CASE("random command lines never throw") {
-  uint64_t seed = 0x7c9e3779b97f4a7bull;
-  if (const char* env = std::getenv("TCPKALI_TEST_SEED")) {
-    seed = std::strtoull(env, nullptr, 0);
-  }
-  MESSAGE("seed ", seed, " (set TCPKALI_TEST_SEED to repeat)");
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   std::vector<std::string> words = {"-",    "--", "-1",  "",    "1",       "5k",
                                     "1.5m", "@",  "@1s", "x:1", "[::1]:2", "on",
                                     "-vv",  "-c", "=",   "\\x", "1e400"};
@@ -420,14 +417,15 @@ TEST_CASE("random command lines never throw") {
       words.push_back("-" + std::string(option.short_name));
     }
   }
+  uint64_t state = seed;
   for (int round = 0; round < 2000; ++round) {
     std::vector<std::string> args;
-    const int n = static_cast<int>(seed % 6);
+    const int n = static_cast<int>(state % 6);
     for (int i = 0; i < n; ++i) {
-      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-      args.push_back(words[(seed >> 33) % words.size()]);
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      args.push_back(words[(state >> 33) % words.size()]);
     }
-    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
     absl::StatusOr<ParsedCommandLine> parsed = Parse(args);
     if (!parsed.ok()) {
       CHECK(parsed.status().code() == absl::StatusCode::kInvalidArgument);

@@ -2,23 +2,15 @@
 
 #include <doctest/doctest.h>
 
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "cli/options.h"
-#include "testing/subprocess.h"
+#include "testing/testdata.h"
 
 namespace tcpkali::cli {
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -28,25 +20,9 @@ std::vector<std::string> Lines(const std::string& text) {
 }
 
 TEST_CASE("--help matches the golden file") {
-  const std::string golden =
-      ReadFile(tcpkali::testing::BinaryPath("cli/testdata/help.txt"));
-  REQUIRE_FALSE(golden.empty());
-  const std::string help = HelpText();
-  if (help != golden) {
-    // Name the first line that differs; on purpose, regenerate with
-    //   bazel-bin/cli/tcpkali --help > cli/testdata/help.txt
-    const std::vector<std::string> got = Lines(help), want = Lines(golden);
-    for (size_t i = 0; i < std::max(got.size(), want.size()); ++i) {
-      const std::string g = i < got.size() ? got[i] : "<end>";
-      const std::string w = i < want.size() ? want[i] : "<end>";
-      if (g != w) {
-        CAPTURE(i + 1);
-        CHECK(g == w);
-        break;
-      }
-    }
-  }
-  CHECK(help == golden);
+  // On purpose, regenerate it with
+  //   bazel-bin/cli/tcpkali --help > cli/testdata/help.txt
+  CHECK(testing::MatchesGolden(HelpText(), "cli/testdata/help.txt"));
 }
 
 TEST_CASE("--help fits in 80 columns and ends with a newline") {

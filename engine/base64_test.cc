@@ -3,21 +3,14 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "testing/test_seed.h"
+
 namespace tcpkali::engine {
 namespace {
-
-// The seed for randomised tests: TCPKALI_TEST_SEED if set, else fresh.
-uint64_t TestSeed() {
-  if (const char* env = std::getenv("TCPKALI_TEST_SEED")) {
-    return std::strtoull(env, nullptr, 0);
-  }
-  return std::random_device{}();
-}
 
 std::string Encode(std::string_view raw) {
   std::string out(Base64EncodedBytes(raw.size()), '?');
@@ -85,8 +78,8 @@ TEST_CASE("non-canonical or malformed text is rejected") {
 }
 
 TEST_CASE("random bytes round-trip through encode and decode") {
-  const uint64_t seed = TestSeed();
-  INFO("seed=" << seed << " (set TCPKALI_TEST_SEED to repeat)");
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   std::mt19937_64 rng(seed);
   for (int round = 0; round < 500; ++round) {
     std::string raw(rng() % 70, '\0');

@@ -3,13 +3,12 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "testing/testdata.h"
 
 namespace tcpkali::engine {
 namespace {
@@ -19,21 +18,6 @@ std::string Dump(Direction direction, uint64_t id, std::string_view data) {
   AppendDump(out, direction, id, reinterpret_cast<const uint8_t*>(data.data()),
              data.size());
   return out;
-}
-
-std::string ReadGolden(const std::string& name) {
-  // Under `bazel test` the data file is in the runfiles tree.
-  std::string path = "engine/testdata/" + name;
-  if (const char* srcdir = std::getenv("TEST_SRCDIR")) {
-    const char* workspace = std::getenv("TEST_WORKSPACE");
-    path = std::string(srcdir) + "/" + (workspace ? workspace : "tcpkali") +
-           "/" + path;
-  }
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), "cannot open ", path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 TEST_CASE("the entries the documentation shows") {
@@ -80,8 +64,7 @@ TEST_CASE("golden: dump_format.golden") {
          std::string_view("\0\t\x1b\x7f\x80\xff\\\"", 8));
   append(Direction::kSend, UINT64_MAX - 1, "\\x41 is not A");
   append(Direction::kSend, 5, all_bytes);
-  const std::string golden = ReadGolden("dump_format.golden");
-  CHECK_MESSAGE(out == golden, "actual output:\n", out);
+  CHECK(testing::MatchesGolden(out, "engine/testdata/dump_format.golden"));
 }
 
 TEST_CASE("a reused string stops allocating once it has grown") {

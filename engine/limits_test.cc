@@ -3,14 +3,12 @@
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "engine/exit_code.h"
 #include "engine/ip_range.h"
+#include "testing/testdata.h"
 
 namespace tcpkali::engine {
 namespace {
@@ -370,21 +368,6 @@ TEST_CASE("each other check, falling short on its own") {
   }
 }
 
-std::string ReadGolden(const std::string& name) {
-  // Under `bazel test` the data file is in the runfiles tree.
-  std::string path = "engine/testdata/" + name;
-  if (const char* srcdir = std::getenv("TEST_SRCDIR")) {
-    const char* workspace = std::getenv("TEST_WORKSPACE");
-    path = std::string(srcdir) + "/" + (workspace ? workspace : "tcpkali") +
-           "/" + path;
-  }
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), "cannot open ", path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // A self-connect million on one loopback address, churning, on a machine
 // that falls short nearly everywhere.
 PreflightReport ShortReport() {
@@ -403,8 +386,7 @@ PreflightReport ShortReport() {
 
 TEST_CASE("--check-limits report of a run that falls short") {
   const std::string out = FormatPreflight(ShortReport());
-  CHECK_MESSAGE(out == ReadGolden("limits_check.golden"), "actual output:\n",
-                out);
+  CHECK(testing::MatchesGolden(out, "engine/testdata/limits_check.golden"));
 }
 
 TEST_CASE("a run that falls short: one status, each other shortfall once") {

@@ -2,13 +2,14 @@
 
 #include <doctest/doctest.h>
 
-#include <cstdint>
 #include <cctype>
-#include <cstdlib>
+#include <cstdint>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "testing/test_seed.h"
 
 namespace tcpkali::engine {
 namespace {
@@ -55,13 +56,6 @@ Stamps StreamedStamps(std::string_view stream,
   for (size_t cut : cuts) feed(cut);
   feed(stream.size());
   return stamps;
-}
-
-uint64_t TestSeed() {
-  if (const char* env = std::getenv("TCPKALI_TEST_SEED")) {
-    return std::strtoull(env, nullptr, 0);
-  }
-  return std::random_device{}();
 }
 
 struct Row {
@@ -176,8 +170,8 @@ std::string RandomStream(std::mt19937_64& rng) {
 }
 
 TEST_CASE("randomised: split streams match a scan of the whole") {
-  const uint64_t seed = TestSeed();
-  INFO("seed=" << seed << " (rerun with TCPKALI_TEST_SEED=" << seed << ")");
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   std::mt19937_64 rng(seed);
   size_t markers = 0;
   for (int round = 0; round < 3000; ++round) {

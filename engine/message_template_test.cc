@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <functional>
 #include <new>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/exit_code.h"
 #include "engine/websocket_frame.h"
+#include "testing/test_seed.h"
 
 // Counts heap allocations while `g_counting` is set, to prove that
 // expansion never allocates.
@@ -47,17 +47,6 @@ namespace {
 
 constexpr char kHelloFile[] = "engine/testdata/expression_hello.txt";
 constexpr char kBinaryFile[] = "engine/testdata/expression_binary.bin";
-
-uint64_t TestSeed() {
-  static const uint64_t seed = [] {
-    if (const char* env = std::getenv("TCPKALI_TEST_SEED")) {
-      return static_cast<uint64_t>(std::strtoull(env, nullptr, 0));
-    }
-    return (static_cast<uint64_t>(std::random_device{}()) << 32) |
-           std::random_device{}();
-  }();
-  return seed;
-}
 
 CompiledMessage MustCompile(const std::string& text,
                             const CompileOptions& options = {},
@@ -199,8 +188,8 @@ TEST_CASE("message markers carry the send time") {
 }
 
 TEST_CASE("re is new per message and matches its pattern") {
-  const uint64_t seed = TestSeed();
-  MESSAGE("seed (TCPKALI_TEST_SEED): ", seed);
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   const CompiledMessage m = MustCompile("<\\{re [a-c]{3,6}x}>");
   CHECK(m.scope() == MessageScope::kPerMessage);
   const std::regex pattern("<[a-c]{3,6}x>");
@@ -216,8 +205,8 @@ TEST_CASE("re is new per message and matches its pattern") {
 }
 
 TEST_CASE("connection.re is a pure function of run seed, uid, expression") {
-  const uint64_t seed = TestSeed();
-  MESSAGE("seed (TCPKALI_TEST_SEED): ", seed);
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   const std::string text =
       "\\{connection.re [a-z]{16}}-\\{connection.re [a-z]{16}}";
   const CompiledMessage m = MustCompile(text, {.run_seed = seed});
@@ -244,8 +233,8 @@ TEST_CASE("connection.re is a pure function of run seed, uid, expression") {
 }
 
 TEST_CASE("global.re is fixed for the run and compiled into static bytes") {
-  const uint64_t seed = TestSeed();
-  MESSAGE("seed (TCPKALI_TEST_SEED): ", seed);
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   const std::string text = "\\{global.re [a-z]{12}}";
   const CompiledMessage a = MustCompile(text, {.run_seed = seed}, 0);
   const CompiledMessage b = MustCompile(text, {.run_seed = seed}, 1);
@@ -301,8 +290,8 @@ Frame DecodeFrame(const std::string& s) {
 }
 
 TEST_CASE("masked frames: fresh key per frame, payload masked, any length") {
-  const uint64_t seed = TestSeed();
-  MESSAGE("seed (TCPKALI_TEST_SEED): ", seed);
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   // All of `c`, between min and max times.
   auto run_of = [](char c, size_t min, size_t max) {
     return [=](const std::string& s) {

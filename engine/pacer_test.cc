@@ -4,8 +4,9 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <random>
+
+#include "testing/test_seed.h"
 
 namespace tcpkali::engine {
 namespace {
@@ -36,13 +37,6 @@ uint64_t ExpectedAllowed(const ExactRate& r, int64_t elapsed_ns,
 int64_t ExpectedOffsetNs(const ExactRate& r, uint64_t units) {
   const u128 num = u128(units) * r.den * kSecondNs;
   return static_cast<int64_t>((num + r.num - 1) / r.num);
-}
-
-uint64_t TestSeed() {
-  if (const char* env = std::getenv("TCPKALI_TEST_SEED")) {
-    return std::strtoull(env, nullptr, 0);
-  }
-  return std::random_device{}();
 }
 
 constexpr ExactRate kMessageRates[] = {
@@ -281,8 +275,8 @@ TEST_CASE("downstream over budget waits until the schedule catches up") {
 }
 
 TEST_CASE("randomised: Due, NextDueNs and IntendedTimeNs agree") {
-  const uint64_t seed = TestSeed();
-  INFO("seed=" << seed << " (rerun with TCPKALI_TEST_SEED=" << seed << ")");
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   std::mt19937_64 rng(seed);
   for (int round = 0; round < 200; ++round) {
     // Log-uniform rate from 1e-3/s to 1e10/s, as messages or as bytes.
@@ -320,7 +314,6 @@ TEST_CASE("randomised: Due, NextDueNs and IntendedTimeNs agree") {
     }
   }
 }
-
 
 TEST_CASE("Rebase keeps the unit numbering and moves to the new rate") {
   auto slow = MessageRateSpec(10);

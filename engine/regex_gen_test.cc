@@ -1,7 +1,5 @@
 #include "engine/regex_gen.h"
 
-#include <cstdlib>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -15,21 +13,10 @@
 
 #include <doctest/doctest.h>
 
+#include "testing/test_seed.h"
+
 namespace tcpkali::engine {
 namespace {
-
-// Randomised tests run with a fresh seed each time unless TCPKALI_TEST_SEED
-// is set; the seed is printed so that a failure can be replayed.
-uint64_t TestSeed() {
-  static const uint64_t seed = [] {
-    if (const char* env = std::getenv("TCPKALI_TEST_SEED")) {
-      return static_cast<uint64_t>(std::strtoull(env, nullptr, 0));
-    }
-    return (static_cast<uint64_t>(std::random_device{}()) << 32) |
-           std::random_device{}();
-  }();
-  return seed;
-}
 
 // Generates into a buffer with guard bytes after max_bytes() and checks
 // that they are untouched.
@@ -81,8 +68,8 @@ const ValidCase kValid[] = {
 };
 
 TEST_CASE("generated strings match their regex and respect the bounds") {
-  const uint64_t seed = TestSeed();
-  MESSAGE("seed (TCPKALI_TEST_SEED): ", seed);
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   for (const ValidCase& c : kValid) {
     const std::string pattern = c.pattern;
     CAPTURE(pattern);

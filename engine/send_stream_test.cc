@@ -2,24 +2,13 @@
 
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "testing/test_seed.h"
+
 namespace tcpkali::engine {
 namespace {
-
-uint64_t TestSeed() {
-  static const uint64_t seed = [] {
-    if (const char* env = std::getenv("TCPKALI_TEST_SEED")) {
-      return static_cast<uint64_t>(std::strtoull(env, nullptr, 0));
-    }
-    return (static_cast<uint64_t>(std::random_device{}()) << 32) |
-           std::random_device{}();
-  }();
-  return seed;
-}
 
 std::vector<CompiledMessage> Compile(const std::vector<std::string>& texts) {
   std::vector<CompiledMessage> out;
@@ -88,8 +77,8 @@ TEST_CASE("counting messages from bytes: exact cases") {
 }
 
 TEST_CASE("counting messages from bytes agrees with a naive walk") {
-  const uint64_t seed = TestSeed();
-  MESSAGE("seed (TCPKALI_TEST_SEED): ", seed);
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   FastRandom rng(seed);
   for (int round = 0; round < 200; ++round) {
     const size_t k = 1 + rng.Uniform(12);

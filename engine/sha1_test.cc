@@ -3,10 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "testing/test_seed.h"
 
 namespace tcpkali::engine {
 namespace {
@@ -19,14 +20,6 @@ std::string Hex(const Sha1Digest& digest) {
     out += kDigits[b & 15];
   }
   return out;
-}
-
-// The seed for randomised tests: TCPKALI_TEST_SEED if set, else fresh.
-uint64_t TestSeed() {
-  if (const char* env = std::getenv("TCPKALI_TEST_SEED")) {
-    return std::strtoull(env, nullptr, 0);
-  }
-  return std::random_device{}();
 }
 
 std::string Repeat(std::string_view piece, size_t times) {
@@ -92,8 +85,8 @@ TEST_CASE("the RFC 6455 accept example hashes key and GUID as parts") {
 }
 
 TEST_CASE("any split of the input gives the same digest") {
-  const uint64_t seed = TestSeed();
-  INFO("seed=" << seed << " (set TCPKALI_TEST_SEED to repeat)");
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   std::mt19937_64 rng(seed);
   for (int round = 0; round < 200; ++round) {
     std::vector<uint8_t> data(rng() % 700);

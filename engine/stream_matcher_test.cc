@@ -3,11 +3,12 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "testing/test_seed.h"
 
 namespace tcpkali::engine {
 namespace {
@@ -41,13 +42,6 @@ Ends StreamedEnds(const StreamMatcher& matcher, std::string_view stream,
   for (size_t cut : cuts) feed(cut);
   feed(stream.size());
   return ends;
-}
-
-uint64_t TestSeed() {
-  if (const char* env = std::getenv("TCPKALI_TEST_SEED")) {
-    return std::strtoull(env, nullptr, 0);
-  }
-  return std::random_device{}();
 }
 
 struct Row {
@@ -126,8 +120,8 @@ TEST_CASE("an empty pattern is refused") {
 }
 
 TEST_CASE("randomised: split streams match a naive scan of the whole") {
-  const uint64_t seed = TestSeed();
-  INFO("seed=" << seed << " (rerun with TCPKALI_TEST_SEED=" << seed << ")");
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   std::mt19937_64 rng(seed);
   const std::string alphabet("ab\0\xff", 4);
   for (int round = 0; round < 3000; ++round) {

@@ -4,14 +4,14 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <random>
 #include <set>
 #include <utility>
 #include <vector>
+
+#include "testing/test_seed.h"
 
 namespace tcpkali::engine {
 namespace {
@@ -37,16 +37,6 @@ std::vector<TimerNode> Nodes(size_t count) {
   std::vector<TimerNode> nodes(count);
   for (size_t i = 0; i < count; ++i) nodes[i].owner = static_cast<uint32_t>(i);
   return nodes;
-}
-
-uint64_t TestSeed() {
-  const char* env = std::getenv("TIMING_WHEEL_SEED");
-  const uint64_t seed =
-      env != nullptr ? std::strtoull(env, nullptr, 0) : std::random_device{}();
-  std::printf("timing_wheel_test: seed %llu (TIMING_WHEEL_SEED=%llu repeats)\n",
-              static_cast<unsigned long long>(seed),
-              static_cast<unsigned long long>(seed));
-  return seed;
 }
 
 TEST_CASE("a copied node carries the user fields and is not armed") {
@@ -466,8 +456,8 @@ class RandomRun {
 };
 
 TEST_CASE("randomised: the wheel agrees with an ordered reference") {
-  const uint64_t seed = TestSeed();
-  INFO("seed ", seed, " (set TIMING_WHEEL_SEED to repeat)");
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   const RandomConfig configs[] = {
       // Few timers: slots empty and refill, minimums get cancelled.
       {.tick_ns = 1, .epoch_ns = 0, .nodes = 48, .operations = 800'000},
@@ -543,8 +533,8 @@ WorkPerOperation MeasureWork(size_t count, uint64_t seed) {
 }
 
 TEST_CASE("work per operation does not grow with the number of timers") {
-  const uint64_t seed = TestSeed();
-  INFO("seed ", seed, " (set TIMING_WHEEL_SEED to repeat)");
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   const WorkPerOperation small = MeasureWork(1'000, seed);
   const WorkPerOperation large = MeasureWork(1'000'000, seed);
   for (const WorkPerOperation& per : {small, large}) {

@@ -3,25 +3,17 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "engine/websocket_frame.h"
+#include "testing/test_seed.h"
 
 namespace tcpkali::engine::ws {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-
-// The seed for randomised tests: TCPKALI_TEST_SEED if set, else fresh.
-uint64_t TestSeed() {
-  if (const char* env = std::getenv("TCPKALI_TEST_SEED")) {
-    return std::strtoull(env, nullptr, 0);
-  }
-  return std::random_device{}();
-}
 
 struct Frame {
   FrameHeader header;
@@ -144,8 +136,8 @@ struct Script {
 };
 
 TEST_CASE("every opcode and length round-trips in any split, both roles") {
-  const uint64_t seed = TestSeed();
-  INFO("seed=" << seed << " (set TCPKALI_TEST_SEED to repeat)");
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   std::mt19937_64 rng(seed);
   const size_t data_lengths[] = {0, 125, 126, 65535, 65536, 1 << 20};
   const size_t control_lengths[] = {0, 1, 2, 125};
@@ -381,8 +373,8 @@ TEST_CASE("the largest legal length is taken") {
 }
 
 TEST_CASE("random and mutated input never breaks the decoder's contract") {
-  const uint64_t seed = TestSeed();
-  INFO("seed=" << seed << " (set TCPKALI_TEST_SEED to repeat)");
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   std::mt19937_64 rng(seed);
   for (int round = 0; round < 3000; ++round) {
     const Role role = (round & 1) ? Role::kServer : Role::kClient;

@@ -2,10 +2,11 @@
 
 #include <doctest/doctest.h>
 
-#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "testing/test_seed.h"
 
 namespace tcpkali::engine::ws {
 namespace {
@@ -16,14 +17,6 @@ constexpr std::string_view kSampleAccept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
 std::span<const uint8_t> Bytes(std::string_view text) {
   return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
-}
-
-// The seed for randomised tests: TCPKALI_TEST_SEED if set, else fresh.
-uint64_t TestSeed() {
-  if (const char* env = std::getenv("TCPKALI_TEST_SEED")) {
-    return std::strtoull(env, nullptr, 0);
-  }
-  return std::random_device{}();
 }
 
 AcceptText SampleAccept() {
@@ -386,8 +379,8 @@ TEST_CASE("answers: 101 with the accept key, 400 naming the version") {
 }
 
 TEST_CASE("mutated and random heads get a verdict, never a crash") {
-  const uint64_t seed = TestSeed();
-  INFO("seed=" << seed << " (set TCPKALI_TEST_SEED to repeat)");
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   std::mt19937_64 rng(seed);
   const std::string valid[] = {
       AcceptResponse(kSampleKey),

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "stats/internal/golden.h"
 #include "stats/internal/mini_json.h"
 #include "stats/internal/udp_receiver.h"
 #include "stats/text_format.h"
+#include "testing/testdata.h"
 
 namespace tcpkali::stats {
 namespace {
@@ -363,8 +363,8 @@ TEST_CASE("--stats-json appends one object per second") {
     f.TickUntil(2 * kSecond + 250 * kMs, 3 * kSecond);
     (void)f.collector->Finish(3 * kSecond);
   }
-  const std::optional<std::string> content = internal::ReadFile(path);
-  REQUIRE(content.has_value());
+  const absl::StatusOr<std::string> content = testing::ReadWholeFile(path);
+  REQUIRE(content.ok());
   std::vector<internal::JsonValue> lines;
   size_t begin = 0;
   while (begin < content->size()) {

@@ -11,16 +11,10 @@
 #include <thread>
 #include <vector>
 
+#include "testing/test_seed.h"
+
 namespace tcpkali::stats {
 namespace {
-
-// TCPKALI_TEST_SEED overrides the seed; the one used is printed on failure.
-uint64_t TestSeed() {
-  if (const char* env = std::getenv("TCPKALI_TEST_SEED")) {
-    return std::strtoull(env, nullptr, 10);
-  }
-  return std::random_device{}();
-}
 
 std::unique_ptr<LatencyHistogram> NewHistogram() {
   absl::StatusOr<std::unique_ptr<LatencyHistogram>> h =
@@ -70,8 +64,8 @@ TEST_CASE("percentile ranks") {
 }
 
 TEST_CASE("random values come back within 0.1% at every percentile") {
-  const uint64_t seed = TestSeed();
-  INFO("seed (TCPKALI_TEST_SEED) = " << seed);
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   std::mt19937_64 rng(seed);
   std::vector<int64_t> values = RandomValues(rng, 200'000);
   auto h = NewHistogram();
@@ -115,8 +109,8 @@ TEST_CASE("values below 2048 ns are exact") {
 }
 
 TEST_CASE("merging equals recording into one histogram") {
-  const uint64_t seed = TestSeed();
-  INFO("seed (TCPKALI_TEST_SEED) = " << seed);
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   std::mt19937_64 rng(seed);
   const std::vector<int64_t> values = RandomValues(rng, 50'000);
   auto one = NewHistogram();
@@ -141,8 +135,8 @@ TEST_CASE("merging equals recording into one histogram") {
 }
 
 TEST_CASE("subtracting an earlier snapshot leaves the values in between") {
-  const uint64_t seed = TestSeed();
-  INFO("seed (TCPKALI_TEST_SEED) = " << seed);
+  const uint64_t seed = testing::TestSeed();
+  INFO(testing::SeedNote(seed));
   std::mt19937_64 rng(seed);
   const std::vector<int64_t> before = RandomValues(rng, 20'000);
   std::vector<int64_t> after = RandomValues(rng, 20'000);

@@ -2,9 +2,9 @@
 
 #include <doctest/doctest.h>
 
-#include "stats/internal/golden.h"
 #include "stats/internal/mini_json.h"
 #include "stats/internal/sample_report.h"
+#include "testing/testdata.h"
 
 namespace tcpkali::stats {
 namespace {
@@ -20,8 +20,8 @@ double Number(const JsonValue& root,
 }
 
 TEST_CASE("golden: the JSON report") {
-  CHECK(internal::MatchesGolden(FormatJson(internal::SampleFullReport()),
-                                "stats/testdata/report.json"));
+  CHECK(testing::MatchesGolden(FormatJson(internal::SampleFullReport()),
+                               "stats/testdata/report.json"));
 }
 
 TEST_CASE("the JSON report parses back to the report's figures") {

@@ -2,13 +2,13 @@
 
 #include <doctest/doctest.h>
 
-#include "stats/internal/golden.h"
 #include "stats/internal/sample_report.h"
+#include "testing/testdata.h"
 
 namespace tcpkali::stats {
 namespace {
 
-using internal::MatchesGolden;
+using testing::MatchesGolden;
 
 TEST_CASE("golden: the summary with every optional line") {
   CHECK(MatchesGolden(FormatText(internal::SampleFullReport()),

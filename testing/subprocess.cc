@@ -11,7 +11,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -19,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "testing/testdata.h"
 
 extern char** environ;
 
@@ -302,17 +302,7 @@ absl::StatusOr<ProcessResult> Subprocess::Wait(int timeout_ms) {
 }
 
 std::string BinaryPath(std::string_view workspace_relative) {
-  std::string path(workspace_relative);
-  if (path.starts_with("//")) path.erase(0, 2);
-  if (const size_t colon = path.find(':'); colon != std::string::npos) {
-    path[colon] = '/';
-  }
-  const char* root = std::getenv("TEST_SRCDIR");
-  if (root == nullptr) root = std::getenv("RUNFILES_DIR");
-  if (root == nullptr) return path;
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(root, "/", workspace != nullptr ? workspace : "tcpkali",
-                      "/", path);
+  return RunfilePath(workspace_relative);
 }
 
 }  // namespace tcpkali::testing

@@ -118,9 +118,11 @@ class Subprocess {
   int wait_status_ = 0;
 };
 
-// The path of a data dependency in the running test's runfiles:
-// "cli/tcpkali" (or "//cli:tcpkali") -> "$TEST_SRCDIR/tcpkali/cli/tcpkali".
-// Outside a test (no TEST_SRCDIR or RUNFILES_DIR), the path as given.
+// The path of a program the test depends on (a data dependency) in its
+// runfiles: "cli/tcpkali" (or "//cli:tcpkali") ->
+// "$TEST_SRCDIR/tcpkali/cli/tcpkali". RunfilePath() (testing/testdata.h)
+// under the name that says what it is for; outside a test, the path as
+// given.
 std::string BinaryPath(std::string_view workspace_relative);
 
 }  // namespace tcpkali::testing

@@ -82,14 +82,14 @@ void CheckAccepted(uint64_t accepted, const JsonValue& client_report) {
   CHECK(accepted <= SumOverWorkers(client_report, "connect_attempts"));
 }
 
-// What every client run must show, whichever sink it ran against: it ended
-// by itself, with a report, having opened connections and sent bytes, and
-// (with a lifetime) having closed and replaced them.
+// What every client run must show, whichever sink it ran against, beyond
+// ExpectReport()'s exit 0 and report: it ended by itself, having opened
+// connections and sent bytes, and (with a lifetime) having closed and
+// replaced them.
 void CheckClientRun(const Row& row, const ProcessResult& run,
                     const JsonValue& report) {
   CHECK_FALSE(run.timed_out);
   CHECK(run.term_signal == 0);
-  CHECK(run.exit_code == 0);
   CHECK(SumOverWorkers(report, "connects_established") >= row.connections);
   CHECK(SumOverWorkers(report, "bytes_sent") > 0);
   if (!row.lifetime.empty()) {
@@ -102,15 +102,13 @@ void CheckClientRun(const Row& row, const ProcessResult& run,
 void CheckBuiltInSink(const Row& row) {
   const std::vector<std::string> args = ClientArgs(row);
   CAPTURE(JoinArgs(args));
-  absl::StatusOr<ProcessResult> run = RunSelfConnect(args);
-  REQUIRE(run.ok());
-  CAPTURE(run->stderr_text);
-  std::optional<JsonValue> report = ParseReport(run->stdout_text);
-  REQUIRE(report.has_value());
-  CheckClientRun(row, *run, *report);
-  CHECK(SumOverWorkers(*report, "bytes_sent") ==
-        SumOverWorkers(*report, "bytes_received"));
-  CheckAccepted(SumOverWorkers(*report, "accepted"), *report);
+  const JsonRun run = ExpectReport(RunSelfConnect(args));
+  CAPTURE(run.result.stderr_text);
+  const JsonValue& report = run.report;
+  CheckClientRun(row, run.result, report);
+  CHECK(SumOverWorkers(report, "bytes_sent") ==
+        SumOverWorkers(report, "bytes_received"));
+  CheckAccepted(SumOverWorkers(report, "accepted"), report);
 }
 
 TEST_CASE(
@@ -140,30 +138,23 @@ TEST_CASE("a second tcpkali as the sink receives every byte sent") {
     REQUIRE(sink.Start({"--json"}).ok());
     std::vector<std::string> client_args = args;
     client_args.push_back(sink.Destination());
-    absl::StatusOr<ProcessResult> run = RunTcpkali(client_args);
-    REQUIRE(run.ok());
-    CAPTURE(run->stderr_text);
-    std::optional<JsonValue> report = ParseReport(run->stdout_text);
-    REQUIRE(report.has_value());
-    CheckClientRun(row, *run, *report);
+    const JsonRun run = ExpectReport(RunTcpkali(client_args));
+    CAPTURE(run.result.stderr_text);
+    const JsonValue& report = run.report;
+    CheckClientRun(row, run.result, report);
 
     // The client is gone; the sink still reads what its sockets hold. Stop
     // it only once it has read every connection to the end.
-    const uint64_t established =
-        SumOverWorkers(*report, "connects_established");
+    const uint64_t established = SumOverWorkers(report, "connects_established");
     const absl::Status caught_up =
         sink.WaitAllClosed(established, kSinkCatchUpMs);
     CHECK_MESSAGE(caught_up.ok(), caught_up.message());
-    absl::StatusOr<ProcessResult> sink_run = sink.Stop();
-    REQUIRE(sink_run.ok());
-    CAPTURE(sink_run->stderr_text);
-    CAPTURE(sink_run->stdout_text);
-    CHECK(sink_run->exit_code == 0);
-    std::optional<JsonValue> sink_report = ParseReport(sink_run->stdout_text);
-    REQUIRE(sink_report.has_value());
-    CheckAccepted(SumOverWorkers(*sink_report, "accepted"), *report);
-    CHECK(SumOverWorkers(*sink_report, "bytes_received") ==
-          SumOverWorkers(*report, "bytes_sent"));
+    const JsonRun sink_run = ExpectReport(sink.Stop());
+    CAPTURE(sink_run.result.stderr_text);
+    const JsonValue& sink_report = sink_run.report;
+    CheckAccepted(SumOverWorkers(sink_report, "accepted"), report);
+    CHECK(SumOverWorkers(sink_report, "bytes_received") ==
+          SumOverWorkers(report, "bytes_sent"));
   }
 }
 
@@ -175,20 +166,17 @@ TEST_CASE("a sink that is not tcpkali receives every byte tcpkali sent") {
     REQUIRE(sink.ok());
     std::vector<std::string> client_args = args;
     client_args.push_back(LoopbackDestination((*sink)->port()));
-    absl::StatusOr<ProcessResult> run = RunTcpkali(client_args);
-    REQUIRE(run.ok());
-    CAPTURE(run->stderr_text);
-    std::optional<JsonValue> report = ParseReport(run->stdout_text);
-    REQUIRE(report.has_value());
-    CheckClientRun(row, *run, *report);
+    const JsonRun run = ExpectReport(RunTcpkali(client_args));
+    CAPTURE(run.result.stderr_text);
+    const JsonValue& report = run.report;
+    CheckClientRun(row, run.result, report);
 
-    const uint64_t established =
-        SumOverWorkers(*report, "connects_established");
+    const uint64_t established = SumOverWorkers(report, "connects_established");
     CHECK((*sink)->WaitForClosed(established, kSinkCatchUpMs));
     // Closed, not just accepted: late arrivals must be read to the end too.
     CHECK((*sink)->WaitForClosed((*sink)->Accepted(), kSinkCatchUpMs));
-    CheckAccepted((*sink)->Accepted(), *report);
-    CHECK((*sink)->TotalBytes() == SumOverWorkers(*report, "bytes_sent"));
+    CheckAccepted((*sink)->Accepted(), report);
+    CHECK((*sink)->TotalBytes() == SumOverWorkers(report, "bytes_sent"));
   }
 }
 

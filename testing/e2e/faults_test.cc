@@ -20,19 +20,14 @@
 // "traffic.*" leaves the ramp-up out.
 #include <doctest/doctest.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "testing/e2e/harness.h"
 #include "testing/e2e/netns.h"
 #include "testing/peers/faulty_listener.h"
@@ -40,6 +35,7 @@
 #include "testing/peers/loopback.h"
 #include "testing/peers/packet_relay.h"
 #include "testing/subprocess.h"
+#include "testing/test_seed.h"
 
 namespace tcpkali::testing {
 namespace {
@@ -48,17 +44,6 @@ constexpr int kDrainTimeoutMs = 30'000;
 // How long after -T a run may take to end: teardown, the summary, and a
 // stalled send given up.
 constexpr int64_t kEndSlackNs = 3'000'000'000;
-
-uint64_t Seed() {
-  uint64_t seed = 0;
-  const char* env = std::getenv("TCPKALI_TEST_SEED");
-  if (env == nullptr || !absl::SimpleAtoi(env, &seed)) {
-    seed = (static_cast<uint64_t>(std::random_device{}()) << 32) |
-           std::random_device{}();
-  }
-  MESSAGE("TCPKALI_TEST_SEED=" << seed);
-  return seed;
-}
 
 bool SkipWithoutNamespaces() {
   const std::optional<std::string> why = NamespacesUnavailableReason();
@@ -93,85 +78,15 @@ JsonValue ReportOf(const ProcessResult& run) {
   return std::move(*report);
 }
 
-// Whether the last whole live line of a sink's stderr shows no connection
-// open and at least `min_seen` seen: "... (conns 0↓ 0↑ 0⇡; seen N)",
-// whatever follows (--ws adds " (0↓ 0↑ mps)").
-bool ShowsAllClosed(const std::string& err, uint64_t min_seen) {
-  const size_t line = err.rfind("\nTraffic ");
-  if (line == std::string::npos) return false;
-  const size_t end = err.find('\n', line + 1);
-  if (end == std::string::npos) return false;
-  const std::string text = err.substr(line + 1, end - line - 1);
-  const std::string idle = "(conns 0↓ 0↑ 0⇡; seen ";
-  const size_t at = text.find(idle);
-  if (at == std::string::npos) return false;
-  const size_t from = at + idle.size();
-  const size_t close = text.find(')', from);
-  uint64_t seen = 0;
-  return close != std::string::npos &&
-         absl::SimpleAtoi(text.substr(from, close - from), &seen) &&
-         seen >= min_seen;
+// Stops a sink, which must end by itself with exit 0 and its report.
+JsonValue StopSink(TcpkaliSink& sink) {
+  absl::StatusOr<ProcessResult> stopped = sink.Stop();
+  REQUIRE(stopped.ok());
+  CAPTURE(stopped->stderr_text);
+  CheckEndedByItself(*stopped);
+  CHECK(stopped->exit_code == 0);
+  return ReportOf(*stopped);
 }
-
-// A tcpkali sink the test starts itself, where TcpkaliSink cannot: inside a
-// network namespace, or with --ws, whose live line TcpkaliSink's
-// WaitAllClosed() does not read.
-class ManualSink {
- public:
-  // Runs `wrap` + "tcpkali -l <host>:0 -T -1 --json <args>" and reads the
-  // port from its "Listening on" line.
-  void Start(const std::vector<std::string>& wrap, const std::string& host,
-             const std::vector<std::string>& args) {
-    std::vector<std::string> argv = wrap;
-    for (const std::string& a : {TcpkaliPath(), std::string("-l"),
-                                 host + ":0", std::string("-T"),
-                                 std::string("-1"), std::string("--json")}) {
-      argv.push_back(a);
-    }
-    argv.insert(argv.end(), args.begin(), args.end());
-    REQUIRE(process_.Start(argv).ok());
-    const std::string prefix = "Listening on " + host + ":";
-    absl::StatusOr<std::string> err =
-        process_.WaitForStderr(prefix, kStartTimeoutMs);
-    REQUIRE(err.ok());
-    const size_t at = err->find(prefix) + prefix.size();
-    const size_t end = err->find('\n', at);
-    REQUIRE(end != std::string::npos);
-    REQUIRE(absl::SimpleAtoi(err->substr(at, end - at), &port_));
-  }
-
-  uint16_t port() const { return static_cast<uint16_t>(port_); }
-
-  // Waits until the live line shows every connection read to its end.
-  void WaitAllClosed(uint64_t min_seen) {
-    const int64_t deadline_ns =
-        MonotonicNowNs() + int64_t{kDrainTimeoutMs} * 1'000'000;
-    absl::StatusOr<std::string> err = process_.WaitForStderr("", 0);
-    while (err.ok() && !ShowsAllClosed(*err, min_seen)) {
-      const int64_t left_ms = (deadline_ns - MonotonicNowNs()) / 1'000'000;
-      REQUIRE_MESSAGE(left_ms > 0, "connections still open: " << *err);
-      // Found once the next live line (one write() each) has begun.
-      err = process_.WaitForStderr(*err + "Traffic ",
-                                   static_cast<int>(left_ms));
-    }
-    REQUIRE(err.ok());
-  }
-
-  // SIGINT; the sink must end by itself with exit 0 and its report.
-  JsonValue Stop() {
-    REQUIRE(process_.Signal(SIGINT).ok());
-    absl::StatusOr<ProcessResult> stopped = process_.Wait(kRunTimeoutMs);
-    REQUIRE(stopped.ok());
-    CAPTURE(stopped->stderr_text);
-    CheckEndedByItself(*stopped);
-    CHECK(stopped->exit_code == 0);
-    return ReportOf(*stopped);
-  }
-
- private:
-  Subprocess process_;
-  uint32_t port_ = 0;
-};
 
 uint64_t Sum(const std::vector<PeerConnection>& connections, size_t from) {
   uint64_t bytes = 0;
@@ -298,17 +213,12 @@ TEST_CASE("random bytes flooded into a sink are all counted") {
       WriteGarbage({.port = sink.port(),
                     .connections = kConnections,
                     .duration_ns = 2'000'000'000,
-                    .seed = Seed()});
+                    .seed = TestSeed()});
   REQUIRE(flood.ok());
   CHECK(flood->closed_by_peer == 0);
   CHECK(flood->bytes_written > 0);
   REQUIRE(sink.WaitAllClosed(kConnections, kDrainTimeoutMs).ok());
-  absl::StatusOr<ProcessResult> stopped = sink.Stop();
-  REQUIRE(stopped.ok());
-  CAPTURE(stopped->stderr_text);
-  CheckEndedByItself(*stopped);
-  CHECK(stopped->exit_code == 0);
-  const JsonValue report = ReportOf(*stopped);
+  const JsonValue report = StopSink(sink);
   CHECK(SumOverWorkers(report, "bytes_received") == flood->bytes_written);
   CHECK(IntAt(report, {"connections", "accepted"}) == kConnections);
   CHECK(IntAt(report, {"connections", "closed_in"}) == kConnections);
@@ -324,19 +234,19 @@ TEST_CASE("a --ws sink closes and counts connections that send garbage") {
   for (const Case& c : {Case{"instead of the upgrade", false, kConnections},
                         Case{"after the upgrade", true, 0}}) {
     CAPTURE(c.name);
-    ManualSink sink;
-    sink.Start({}, "127.0.0.1", {"--ws"});
+    TcpkaliSink sink;
+    REQUIRE(sink.Start({"--json", "--ws"}).ok());
     absl::StatusOr<GarbageResult> flood =
         WriteGarbage({.port = sink.port(),
                       .connections = kConnections,
                       .duration_ns = 2'000'000'000,
-                      .seed = Seed(),
+                      .seed = TestSeed(),
                       .websocket = c.upgrade});
     REQUIRE(flood.ok());
     // The sink gave up on every connection well within the flood.
     CHECK(flood->closed_by_peer == kConnections);
-    sink.WaitAllClosed(kConnections);
-    const JsonValue report = sink.Stop();
+    REQUIRE(sink.WaitAllClosed(kConnections, kDrainTimeoutMs).ok());
+    const JsonValue report = StopSink(sink);
     CHECK(IntAt(report, {"connections", "accepted"}) == kConnections);
     CHECK(IntAt(report, {"connections", "closed_in"}) == kConnections);
     CHECK(IntAt(report, {"connections", "ws_handshake_failures"}) ==
@@ -436,15 +346,16 @@ TEST_CASE("10% loss and 50 ms delay each way: every byte sent arrives" *
   absl::StatusOr<std::unique_ptr<NetworkNamespace>> client_ns =
       NetworkNamespace::Create();
   REQUIRE(client_ns.ok());
-  absl::StatusOr<std::unique_ptr<PacketRelay>> link = LinkNamespaces(
-      **sink_ns, "10.213.0.1", **client_ns, "10.213.0.2",
-      {.delay_ns = 50'000'000, .loss = 0.1, .seed = Seed()});
+  absl::StatusOr<std::unique_ptr<PacketRelay>> link =
+      LinkNamespaces(**sink_ns, "10.213.0.1", **client_ns, "10.213.0.2",
+                     {.delay_ns = 50'000'000, .loss = 0.1, .seed = TestSeed()});
   REQUIRE(link.ok());
 
-  ManualSink sink;
-  sink.Start((*sink_ns)->Wrap({}), "10.213.0.1", {});
-  const std::string destination =
-      absl::StrCat("10.213.0.1:", sink.port());
+  TcpkaliSink sink;
+  REQUIRE(sink.Start({"--json"},
+                     {.host = "10.213.0.1", .wrap = (*sink_ns)->Wrap({})})
+              .ok());
+  const std::string destination = sink.Destination();
   // A lost SYN is sent again after 1 s, 3 s, 7 s: the connect timeout
   // leaves room for that.
   const std::vector<std::string> args = {
@@ -471,8 +382,9 @@ TEST_CASE("10% loss and 50 ms delay each way: every byte sent arrives" *
   // Every handshake crossed the link twice.
   CHECK(NumberAt(report, {"latency", "connect", "min_ms"}) >= 100);
 
-  sink.WaitAllClosed(static_cast<uint64_t>(opened));
-  const JsonValue sink_report = sink.Stop();
+  REQUIRE(
+      sink.WaitAllClosed(static_cast<uint64_t>(opened), kDrainTimeoutMs).ok());
+  const JsonValue sink_report = StopSink(sink);
   CHECK(IntAt(sink_report, {"connections", "accepted"}) == opened);
   const uint64_t sent = SumOverWorkers(report, "bytes_sent");
   CHECK(sent > 0);

@@ -1,13 +1,22 @@
 #include "testing/e2e/harness.h"
 
+#include <doctest/doctest.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "testing/peers/loopback.h"
+#include "testing/testdata.h"
 
 namespace tcpkali::testing {
 namespace {
@@ -23,23 +32,20 @@ const JsonValue* Number(const JsonValue& report,
   return v;
 }
 
-// Whether the last whole live line of a sink's stderr reads
-// "... (conns 0↓ 0↑ 0⇡; seen N)" with N >= min_seen.
-bool LastLiveLineShowsAllClosed(std::string_view err, uint64_t min_seen) {
-  const size_t line = err.rfind("\nTraffic ");
-  if (line == std::string_view::npos) return false;
-  const size_t end = err.find('\n', line + 1);
-  if (end == std::string_view::npos) return false;
-  const std::string_view text = err.substr(line + 1, end - line - 1);
-  constexpr std::string_view kIdle = "(conns 0↓ 0↑ 0⇡; seen ";
-  const size_t at = text.find(kIdle);
-  if (at == std::string_view::npos || !text.ends_with(")")) return false;
-  const std::string_view number =
-      text.substr(at + kIdle.size(), text.size() - 1 - at - kIdle.size());
-  uint64_t seen = 0;
-  return absl::SimpleAtoi(absl::string_view(number.data(), number.size()),
-                          &seen) &&
-         seen >= min_seen;
+// A --stats-json file name no other sink of this process uses.
+std::string NewStatsPath() {
+  static std::atomic<int> next{0};
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return absl::StrCat(dir == nullptr ? "/tmp" : dir, "/tcpkali_sink_", getpid(),
+                      "_", next.fetch_add(1), ".jsonl");
+}
+
+// Whether a --stats-json line shows no accepted connection open and at
+// least `min_seen` seen.
+bool ShowsAllClosed(std::string_view stats_line, uint64_t min_seen) {
+  const std::optional<JsonValue> v = ParseReport(stats_line);
+  return v.has_value() && IntAt(*v, {"conns_in"}) == 0 &&
+         IntAt(*v, {"conns_seen"}) >= static_cast<int64_t>(min_seen);
 }
 
 }  // namespace
@@ -73,18 +79,26 @@ absl::StatusOr<ProcessResult> RunSelfConnect(
   return result;
 }
 
-absl::Status TcpkaliSink::Start(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {TcpkaliPath(), "-l", "127.0.0.1:0", "-T",
-                                   "-1"};
+absl::Status TcpkaliSink::Start(const std::vector<std::string>& args,
+                                const SinkOptions& options) {
+  host_ = options.host;
+  stats_path_ = NewStatsPath();
+  std::remove(stats_path_.c_str());
+  std::vector<std::string> argv = options.wrap;
+  for (std::string a :
+       {TcpkaliPath(), std::string("-l"), host_ + ":0", std::string("-T"),
+        std::string("-1"), std::string("--stats-json"), stats_path_}) {
+    argv.push_back(std::move(a));
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   if (absl::Status s = process_.Start(argv); !s.ok()) return s;
-  constexpr std::string_view kPrefix = "Listening on 127.0.0.1:";
+  const std::string prefix = absl::StrCat("Listening on ", host_, ":");
   absl::StatusOr<std::string> err =
-      process_.WaitForStderr(kPrefix, kStartTimeoutMs);
+      process_.WaitForStderr(prefix, kStartTimeoutMs);
   if (!err.ok()) return err.status();
   // tcpkali writes the line with one write(), and a pipe delivers writes
   // this short whole: the port and its newline came with the prefix.
-  const size_t at = err->find(kPrefix) + kPrefix.size();
+  const size_t at = err->find(prefix) + prefix.size();
   const size_t end = err->find('\n', at);
   uint32_t port = 0;
   if (end == std::string::npos ||
@@ -96,19 +110,25 @@ absl::Status TcpkaliSink::Start(const std::vector<std::string>& args) {
   return absl::OkStatus();
 }
 
+std::string TcpkaliSink::Destination() const {
+  return absl::StrCat(host_, ":", port_);
+}
+
 absl::Status TcpkaliSink::WaitAllClosed(uint64_t min_seen, int timeout_ms) {
   const int64_t deadline_ns =
       MonotonicNowNs() + static_cast<int64_t>(timeout_ms) * 1'000'000;
   // WaitForStderr("") returns what has been read so far, without waiting.
   absl::StatusOr<std::string> err = process_.WaitForStderr("", 0);
-  while (err.ok() && !LastLiveLineShowsAllClosed(*err, min_seen)) {
+  while (err.ok() && !ShowsAllClosed(LastStatsLine(), min_seen)) {
     const int64_t left_ms = (deadline_ns - MonotonicNowNs()) / 1'000'000;
     if (left_ms <= 0) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("the sink still has connections open; stderr: ", *err));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the sink still has connections open; last --stats-json line: ",
+          LastStatsLine(), "; stderr: ", *err));
     }
     // Everything so far plus the start of a new live line: found only once
-    // the next line (one write() per line) has come.
+    // the next line (one write() per line) has come, and with it, a moment
+    // later, the next --stats-json line.
     err = process_.WaitForStderr(absl::StrCat(*err, "Traffic "),
                                  static_cast<int>(left_ms));
   }
@@ -120,12 +140,35 @@ absl::StatusOr<ProcessResult> TcpkaliSink::Stop(int timeout_ms) {
   return process_.Wait(timeout_ms);
 }
 
+std::string TcpkaliSink::LastStatsLine() const {
+  // Missing until the first line is written.
+  const absl::StatusOr<std::string> text = ReadWholeFile(stats_path_);
+  if (!text.ok()) return "";
+  // A line still being written has no newline yet, and does not count.
+  std::string_view whole = *text;
+  const size_t end = whole.rfind('\n');
+  if (end == std::string_view::npos) return "";
+  whole = whole.substr(0, end);
+  // After the newline before it, or from the start (npos + 1 == 0).
+  return std::string(whole.substr(whole.rfind('\n') + 1));
+}
+
 std::optional<JsonValue> ParseReport(std::string_view stdout_text) {
   std::optional<JsonValue> v = stats::internal::ParseJson(stdout_text);
   if (!v.has_value() || v->type != JsonValue::Type::kObject) {
     return std::nullopt;
   }
   return v;
+}
+
+JsonRun ExpectReport(absl::StatusOr<ProcessResult> run) {
+  REQUIRE(run.ok());
+  CAPTURE(run->stderr_text);
+  CAPTURE(run->stdout_text);
+  CHECK(run->exit_code == 0);
+  std::optional<JsonValue> report = ParseReport(run->stdout_text);
+  REQUIRE(report.has_value());
+  return {*std::move(run), *std::move(report)};
 }
 
 int64_t IntAt(const JsonValue& report,
@@ -179,6 +222,16 @@ std::string JoinArgs(const std::vector<std::string>& args) {
     out += a;
   }
   return out;
+}
+
+std::vector<std::string> SplitArgs(std::string_view words,
+                                   std::vector<std::string> more) {
+  // (Debian's absl::string_view is not std::string_view.)
+  std::vector<std::string> args =
+      absl::StrSplit(absl::string_view(words.data(), words.size()), ' ');
+  args.insert(args.end(), std::make_move_iterator(more.begin()),
+              std::make_move_iterator(more.end()));
+  return args;
 }
 
 }  // namespace tcpkali::testing

@@ -14,17 +14,16 @@
 
 #include <cmath>
 #include <memory>
-#include <optional>
 #include <regex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "testing/e2e/harness.h"
-#include "testing/e2e/stats_json_sink.h"
 #include "testing/peers/delayed_echo.h"
 
 namespace tcpkali::testing {
@@ -36,17 +35,6 @@ constexpr int kCloseTimeoutMs = 10'000;
 // when the run ended: at 50/s and sub-millisecond echo, one at the most;
 // a few more on a loaded machine.
 constexpr uint64_t kTailPerConnection = 3;
-
-// `words` split at single spaces, then `more`: arguments that hold a
-// space or are computed.
-std::vector<std::string> Args(std::string_view words,
-                              std::vector<std::string> more = {}) {
-  // (Debian's absl::string_view is not std::string_view.)
-  std::vector<std::string> args =
-      absl::StrSplit(absl::string_view(words.data(), words.size()), ' ');
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
-}
 
 // The JSON value of percentile `name` ("50") of latency `kind`, or NaN.
 double PercentileMs(const JsonValue& report, std::string_view kind,
@@ -64,32 +52,29 @@ double PercentileMs(const JsonValue& report, std::string_view kind,
 TEST_CASE("--latency-marker against --listen-mode echo times every answer") {
   TcpkaliSink echo;
   REQUIRE(echo.Start({"--listen-mode", "echo"}).ok());
-  const std::vector<std::string> args =
-      Args("-c 2 -m PING --latency-marker PING --message-rate 50 -T 2 --json",
-           {echo.Destination()});
+  const std::vector<std::string> args = SplitArgs(
+      "-c 2 -m PING --latency-marker PING --message-rate 50 -T 2 --json",
+      {echo.Destination()});
   CAPTURE(JoinArgs(args));
-  absl::StatusOr<ProcessResult> run = RunTcpkali(args);
-  REQUIRE(run.ok());
-  CAPTURE(run->stderr_text);
-  CHECK(run->exit_code == 0);
-  std::optional<JsonValue> report = ParseReport(run->stdout_text);
-  REQUIRE(report.has_value());
+  const JsonRun run = ExpectReport(RunTcpkali(args));
+  CAPTURE(run.result.stderr_text);
+  const JsonValue& report = run.report;
 
-  const uint64_t sent = SumOverWorkers(*report, "msgs_sent");
-  const uint64_t received = SumOverWorkers(*report, "msgs_received");
+  const uint64_t sent = SumOverWorkers(report, "msgs_sent");
+  const uint64_t received = SumOverWorkers(report, "msgs_received");
   // 2 connections x 50/s x 2 s after the ramp-up, and the ramp-up's few.
   CHECK(sent >= 200);
   CHECK(received <= sent);
   CHECK(sent - received <= 2 * kTailPerConnection);
   // One latency per marker seen, none of them absurd.
-  CHECK(IntAt(*report, {"latency", "message", "count"}) ==
+  CHECK(IntAt(report, {"latency", "message", "count"}) ==
         static_cast<int64_t>(received));
-  CHECK(IntAt(*report, {"latency", "message", "clamped"}) == 0);
-  CHECK(NumberAt(*report, {"latency", "message", "min_ms"}) > 0);
-  CHECK(NumberAt(*report, {"latency", "message", "max_ms"}) < 1000);
+  CHECK(IntAt(report, {"latency", "message", "clamped"}) == 0);
+  CHECK(NumberAt(report, {"latency", "message", "min_ms"}) > 0);
+  CHECK(NumberAt(report, {"latency", "message", "max_ms"}) < 1000);
   for (const char* p : {"95", "99", "99.5"}) {
     CAPTURE(p);
-    CHECK(PercentileMs(*report, "message", p) > 0);
+    CHECK(PercentileMs(report, "message", p) > 0);
   }
 
   absl::StatusOr<ProcessResult> sink = echo.Stop();
@@ -119,30 +104,27 @@ TEST_CASE("an echo delayed by 20 ms shows a median of 20 to 25 ms") {
     // Nagle: at 50/s the next message is due just as the answer to the
     // previous one (which acknowledges it) comes back, and the kernel would
     // hold it until then, adding TCP's latency to the echo's.
-    const std::vector<std::string> args = Args(
+    const std::vector<std::string> args = SplitArgs(
         "-c 2 -m PING --latency-marker PING --message-rate 50 --nagle off "
         "--latency-percentiles 50 -T 2 --json",
         {LoopbackDestination((*echo)->port())});
     CAPTURE(JoinArgs(args));
-    absl::StatusOr<ProcessResult> run = RunTcpkali(args);
-    REQUIRE(run.ok());
-    CAPTURE(run->stderr_text);
-    CHECK(run->exit_code == 0);
-    std::optional<JsonValue> report = ParseReport(run->stdout_text);
-    REQUIRE(report.has_value());
+    const JsonRun run = ExpectReport(RunTcpkali(args));
+    CAPTURE(run.result.stderr_text);
+    const JsonValue& report = run.report;
     CHECK((*echo)->Accepted() == 2);
-    CHECK(IntAt(*report, {"latency", "message", "count"}) >= 150);
+    CHECK(IntAt(report, {"latency", "message", "count"}) >= 150);
     // No answer comes sooner than the peer's delay (the minimum is exact).
-    CHECK(NumberAt(*report, {"latency", "message", "min_ms"}) >=
+    CHECK(NumberAt(report, {"latency", "message", "min_ms"}) >=
           kDelayMs - kEarlyMs);
-    const double p50 = PercentileMs(*report, "message", "50");
+    const double p50 = PercentileMs(report, "message", "50");
     CHECK(p50 >= kDelayMs - kEarlyMs);
     median_in_range = p50 >= kDelayMs && p50 <= kDelayMs + 5;
     // What a miss may be down to: the peer's own lateness, and tcpkali's.
     MESSAGE("attempt " << attempt << ": p50 " << p50 << " ms; peer late on "
                        << (*echo)->LateChunks() << " of "
                        << (*echo)->ChunksEchoed() << " chunks; pacing lag p50 "
-                       << PercentileMs(*report, "pacing_lag", "50") << " ms");
+                       << PercentileMs(report, "pacing_lag", "50") << " ms");
   }
   CHECK(median_in_range);
 }
@@ -156,30 +138,19 @@ struct MarkerRun {
 };
 
 MarkerRun RunMarkers(int connections, const std::string& rate) {
-  // Its live line shows latencies, not connection counts: it is watched
-  // through --stats-json.
-  StatsJsonSink sink;
+  TcpkaliSink sink;
   REQUIRE(sink.Start({"--message-marker", "--json"}).ok());
-  const std::vector<std::string> args = Args(
+  const std::vector<std::string> args = SplitArgs(
       absl::StrCat("-c ", connections, " -m \\{message.marker} --message-rate ",
                    rate, " -T 2 --json"),
       {sink.Destination()});
   CAPTURE(JoinArgs(args));
-  absl::StatusOr<ProcessResult> client = RunTcpkali(args);
-  REQUIRE(client.ok());
-  CAPTURE(client->stderr_text);
-  CHECK(client->exit_code == 0);
-  std::optional<JsonValue> client_report = ParseReport(client->stdout_text);
-  REQUIRE(client_report.has_value());
+  JsonRun client = ExpectReport(RunTcpkali(args));
+  CAPTURE(client.result.stderr_text);
 
   REQUIRE(sink.WaitAllClosed(connections, kCloseTimeoutMs).ok());
-  absl::StatusOr<ProcessResult> stopped = sink.Stop();
-  REQUIRE(stopped.ok());
-  CAPTURE(stopped->stderr_text);
-  CHECK(stopped->exit_code == 0);
-  std::optional<JsonValue> sink_report = ParseReport(stopped->stdout_text);
-  REQUIRE(sink_report.has_value());
-  return {*std::move(client_report), *std::move(sink_report)};
+  JsonRun stopped = ExpectReport(sink.Stop());
+  return {std::move(client.report), std::move(stopped.report)};
 }
 
 TEST_CASE("--message-marker counts exactly the messages sent") {
@@ -218,9 +189,9 @@ TEST_CASE("--message-rate @5ms finds the knee of a peer's latency") {
        .over_knee_delay_ns = 20'000'000});
   REQUIRE(echo.ok());
   const std::vector<std::string> args =
-      Args(absl::StrCat("-c 1 -m ", message,
-                        " --latency-marker PING --message-rate @5ms"),
-           {LoopbackDestination((*echo)->port())});
+      SplitArgs(absl::StrCat("-c 1 -m ", message,
+                             " --latency-marker PING --message-rate @5ms"),
+                {LoopbackDestination((*echo)->port())});
   CAPTURE(JoinArgs(args));
   absl::StatusOr<ProcessResult> run = RunTcpkali(args);
   REQUIRE(run.ok());
@@ -247,8 +218,8 @@ TEST_CASE("--message-rate @1ms exits 69 when no rate meets the target") {
       DelayedEcho::Start({.delay_ns = 50'000'000});
   REQUIRE(echo.ok());
   const std::vector<std::string> args =
-      Args("-c 1 -m PING --latency-marker PING --message-rate @1ms",
-           {LoopbackDestination((*echo)->port())});
+      SplitArgs("-c 1 -m PING --latency-marker PING --message-rate @1ms",
+                {LoopbackDestination((*echo)->port())});
   CAPTURE(JoinArgs(args));
   absl::StatusOr<ProcessResult> run = RunTcpkali(args);
   REQUIRE(run.ok());
@@ -278,7 +249,7 @@ TEST_CASE("--latency-connect and --latency-first-byte print their lines") {
   TcpkaliSink echo;
   REQUIRE(echo.Start({"--listen-mode", "echo"}).ok());
   for (const Case& c : cases) {
-    std::vector<std::string> args = Args(
+    std::vector<std::string> args = SplitArgs(
         "-c 3 -m x --message-rate 20 -T 1 --latency-connect "
         "--latency-first-byte");
     args.insert(args.end(), c.percentile_args.begin(), c.percentile_args.end());
@@ -323,24 +294,21 @@ TEST_CASE("--latency-connect and --latency-first-byte print their lines") {
 TEST_CASE("--latency-connect and --latency-first-byte: one per connection") {
   TcpkaliSink echo;
   REQUIRE(echo.Start({"--listen-mode", "echo"}).ok());
-  const std::vector<std::string> args = Args(
+  const std::vector<std::string> args = SplitArgs(
       "-c 3 -m x --message-rate 20 -T 1 --json --latency-connect "
       "--latency-first-byte",
       {echo.Destination()});
   CAPTURE(JoinArgs(args));
-  absl::StatusOr<ProcessResult> run = RunTcpkali(args);
-  REQUIRE(run.ok());
-  CAPTURE(run->stderr_text);
-  CHECK(run->exit_code == 0);
-  std::optional<JsonValue> report = ParseReport(run->stdout_text);
-  REQUIRE(report.has_value());
-  CHECK(IntAt(*report, {"latency", "connect", "count"}) == 3);
-  CHECK(IntAt(*report, {"latency", "first_byte", "count"}) == 3);
-  CHECK(NumberAt(*report, {"latency", "connect", "min_ms"}) > 0);
-  CHECK(NumberAt(*report, {"latency", "first_byte", "min_ms"}) >=
-        NumberAt(*report, {"latency", "connect", "min_ms"}));
-  CHECK(NumberAt(*report, {"latency", "first_byte", "max_ms"}) < 1000);
-  CHECK(report->At({"latency", "message"}) == nullptr);
+  const JsonRun run = ExpectReport(RunTcpkali(args));
+  CAPTURE(run.result.stderr_text);
+  const JsonValue& report = run.report;
+  CHECK(IntAt(report, {"latency", "connect", "count"}) == 3);
+  CHECK(IntAt(report, {"latency", "first_byte", "count"}) == 3);
+  CHECK(NumberAt(report, {"latency", "connect", "min_ms"}) > 0);
+  CHECK(NumberAt(report, {"latency", "first_byte", "min_ms"}) >=
+        NumberAt(report, {"latency", "connect", "min_ms"}));
+  CHECK(NumberAt(report, {"latency", "first_byte", "max_ms"}) < 1000);
+  CHECK(report.At({"latency", "message"}) == nullptr);
   absl::StatusOr<ProcessResult> sink = echo.Stop();
   REQUIRE(sink.ok());
 }

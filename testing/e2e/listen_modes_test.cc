@@ -5,33 +5,19 @@
 // directions with the bytes escaped.
 #include <doctest/doctest.h>
 
-#include <cstdlib>
 #include <random>
 #include <regex>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "testing/e2e/harness.h"
 #include "testing/peers/loopback.h"
+#include "testing/test_seed.h"
 
 namespace tcpkali::testing {
 namespace {
 
 constexpr int kIoTimeoutMs = 10'000;
-
-// The seed of the random echo payload: TCPKALI_TEST_SEED when set, else
-// one from the system; printed so that a failure can be replayed.
-uint64_t Seed() {
-  uint64_t seed = 0;
-  const char* env = std::getenv("TCPKALI_TEST_SEED");
-  if (env == nullptr || !absl::SimpleAtoi(env, &seed)) {
-    seed = (static_cast<uint64_t>(std::random_device{}()) << 32) |
-           std::random_device{}();
-  }
-  MESSAGE("TCPKALI_TEST_SEED=" << seed);
-  return seed;
-}
 
 TEST_CASE("--listen-mode echo returns exactly the bytes sent") {
   TcpkaliSink echo;
@@ -42,7 +28,7 @@ TEST_CASE("--listen-mode echo returns exactly the bytes sent") {
   // Random bytes (every value, NULs included) in chunks of random size:
   // each chunk is sent and must come back before the next, so neither
   // side's buffers can fill up and deadlock the exchange.
-  std::mt19937_64 random(Seed());
+  std::mt19937_64 random(TestSeed());
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_int_distribution<size_t> size(1, 200'000);
   uint64_t total = 0;
@@ -60,14 +46,11 @@ TEST_CASE("--listen-mode echo returns exactly the bytes sent") {
   conn->Reset();
 
   REQUIRE(echo.WaitAllClosed(1, kIoTimeoutMs).ok());
-  absl::StatusOr<ProcessResult> run = echo.Stop();
-  REQUIRE(run.ok());
-  CAPTURE(run->stderr_text);
-  CHECK(run->exit_code == 0);
-  std::optional<JsonValue> report = ParseReport(run->stdout_text);
-  REQUIRE(report.has_value());
-  CHECK(SumOverWorkers(*report, "bytes_received") == total);
-  CHECK(SumOverWorkers(*report, "bytes_sent") == total);
+  const JsonRun run = ExpectReport(echo.Stop());
+  CAPTURE(run.result.stderr_text);
+  const JsonValue& report = run.report;
+  CHECK(SumOverWorkers(report, "bytes_received") == total);
+  CHECK(SumOverWorkers(report, "bytes_sent") == total);
 }
 
 TEST_CASE("--listen-mode active sends the -m message to accepted clients") {

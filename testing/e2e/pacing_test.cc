@@ -42,14 +42,11 @@ TEST_CASE("--message-rate 10 on 20 connections for 3 s delivers 600") {
   const std::string message = "0123456789";  // 10 bytes, no expression
   absl::StatusOr<std::unique_ptr<CountingSink>> sink = CountingSink::Start();
   REQUIRE(sink.ok());
-  absl::StatusOr<ProcessResult> run = RunTcpkali(
+  const JsonRun run = ExpectReport(RunTcpkali(
       {"-c", "20", "-r", "1000", "-m", message, "--message-rate", "10", "-T",
-       "3", "--json", LoopbackDestination((*sink)->port())});
-  REQUIRE(run.ok());
-  CAPTURE(run->stderr_text);
-  CHECK(run->exit_code == 0);
-  std::optional<JsonValue> report = ParseReport(run->stdout_text);
-  REQUIRE(report.has_value());
+       "3", "--json", LoopbackDestination((*sink)->port())}));
+  CAPTURE(run.result.stderr_text);
+  const JsonValue& report = run.report;
   REQUIRE((*sink)->WaitForClosed(20, kCloseTimeoutMs));
 
   // Every message arrived whole, and the sink counts what the client sent
@@ -57,17 +54,17 @@ TEST_CASE("--message-rate 10 on 20 connections for 3 s delivers 600") {
   const uint64_t sink_bytes = (*sink)->TotalBytes();
   CHECK(sink_bytes % message.size() == 0);
   const uint64_t sink_messages = sink_bytes / message.size();
-  const uint64_t client_messages = SumOverWorkers(*report, "msgs_sent");
+  const uint64_t client_messages = SumOverWorkers(report, "msgs_sent");
   CHECK(sink_messages == client_messages);
-  CHECK(sink_bytes == SumOverWorkers(*report, "bytes_sent"));
+  CHECK(sink_bytes == SumOverWorkers(report, "bytes_sent"));
 
   // After the ramp-up: 20 connections x 10/s x 3 s.
-  const int64_t after_ramp_up = IntAt(*report, {"traffic", "msgs_sent"});
+  const int64_t after_ramp_up = IntAt(report, {"traffic", "msgs_sent"});
   CHECK(std::abs(after_ramp_up - 600) <= 2);
-  CHECK(IntAt(*report, {"pacing", "msgs_sent"}) == after_ramp_up);
-  CHECK(std::abs(IntAt(*report, {"pacing", "msgs_due"}) - 600) <= 2);
-  CHECK(NumberAt(*report, {"pacing", "requested_per_conn_per_s"}) == 10);
-  CHECK(std::abs(NumberAt(*report, {"pacing", "achieved_per_conn_per_s"}) -
+  CHECK(IntAt(report, {"pacing", "msgs_sent"}) == after_ramp_up);
+  CHECK(std::abs(IntAt(report, {"pacing", "msgs_due"}) - 600) <= 2);
+  CHECK(NumberAt(report, {"pacing", "requested_per_conn_per_s"}) == 10);
+  CHECK(std::abs(NumberAt(report, {"pacing", "achieved_per_conn_per_s"}) -
                  10) <= 0.1);
   // What the ramp-up sent is the rest: each connection's first message is
   // due the moment it opens.
@@ -80,17 +77,14 @@ TEST_CASE(
     "connection") {
   absl::StatusOr<std::unique_ptr<CountingSink>> sink = CountingSink::Start();
   REQUIRE(sink.ok());
-  absl::StatusOr<ProcessResult> run =
+  const JsonRun run = ExpectReport(
       RunTcpkali({"-c", "5", "-r", "1000", "-m", std::string(100, 'b'),
                   "--channel-bandwidth-upstream", "80kbps", "-T", "3", "--json",
-                  LoopbackDestination((*sink)->port())});
-  REQUIRE(run.ok());
-  CAPTURE(run->stderr_text);
-  CHECK(run->exit_code == 0);
-  std::optional<JsonValue> report = ParseReport(run->stdout_text);
-  REQUIRE(report.has_value());
+                  LoopbackDestination((*sink)->port())}));
+  CAPTURE(run.result.stderr_text);
+  const JsonValue& report = run.report;
   REQUIRE((*sink)->WaitForClosed(5, kCloseTimeoutMs));
-  CHECK((*sink)->TotalBytes() == SumOverWorkers(*report, "bytes_sent"));
+  CHECK((*sink)->TotalBytes() == SumOverWorkers(report, "bytes_sent"));
 
   const std::vector<SinkConnection> conns = (*sink)->Connections();
   REQUIRE(conns.size() == 5);

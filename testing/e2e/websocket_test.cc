@@ -16,13 +16,10 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "testing/e2e/harness.h"
-#include "testing/e2e/stats_json_sink.h"
 #include "testing/peers/ws_server.h"
 
 namespace tcpkali::testing {
@@ -31,34 +28,20 @@ namespace {
 constexpr int kCloseTimeoutMs = 10'000;
 constexpr uint8_t kText = 1;
 
-// `words` split at single spaces, then `more`: arguments that hold a
-// space or are computed.
-std::vector<std::string> Args(std::string_view words,
-                              std::vector<std::string> more = {}) {
-  // (Debian's absl::string_view is not std::string_view.)
-  std::vector<std::string> args =
-      absl::StrSplit(absl::string_view(words.data(), words.size()), ' ');
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
-}
-
 TEST_CASE("--ws upgrades as RFC 6455 says and sends -m as masked frames") {
   absl::StatusOr<std::unique_ptr<WsServer>> ws =
       WsServer::Start(WsServer::Answer::kAccept);
   REQUIRE(ws.ok());
   const std::string host = LoopbackDestination((*ws)->port());
   const std::vector<std::string> args =
-      Args("--ws -c 2 -m hello --message-rate 20 -T 1 --json",
-           {"-H", "X-Test: yes", "-H", "Authorization: Bearer abc",
-            host + "/chat?x=1"});
+      SplitArgs("--ws -c 2 -m hello --message-rate 20 -T 1 --json",
+                {"-H", "X-Test: yes", "-H", "Authorization: Bearer abc",
+                 host + "/chat?x=1"});
   CAPTURE(JoinArgs(args));
-  absl::StatusOr<ProcessResult> run = RunTcpkali(args);
-  REQUIRE(run.ok());
-  CAPTURE(run->stderr_text);
-  CHECK(run->exit_code == 0);
-  std::optional<JsonValue> report = ParseReport(run->stdout_text);
-  REQUIRE(report.has_value());
-  CHECK(IntAt(*report, {"connections", "ws_handshake_failures"}) == 0);
+  const JsonRun run = ExpectReport(RunTcpkali(args));
+  CAPTURE(run.result.stderr_text);
+  const JsonValue& report = run.report;
+  CHECK(IntAt(report, {"connections", "ws_handshake_failures"}) == 0);
   REQUIRE((*ws)->WaitForClosed(2, kCloseTimeoutMs));
 
   uint64_t messages = 0;
@@ -88,7 +71,7 @@ TEST_CASE("--ws upgrades as RFC 6455 says and sends -m as masked frames") {
   }
   // 2 connections x 20/s x 1 s, and what the ramp-up sent.
   CHECK(messages >= 40);
-  CHECK(messages == SumOverWorkers(*report, "msgs_sent"));
+  CHECK(messages == SumOverWorkers(report, "msgs_sent"));
   CHECK(data_frames == messages);
   // A fresh random mask per frame: 32-bit keys, so no two alike.
   CHECK(masks.size() == data_frames);
@@ -106,8 +89,8 @@ TEST_CASE("a failed upgrade is counted, shown with -v, and sends nothing") {
     absl::StatusOr<std::unique_ptr<WsServer>> ws = WsServer::Start(c.answer);
     REQUIRE(ws.ok());
     const std::vector<std::string> args =
-        Args("--ws -c 1 -m hello --message-rate 20 -T 1 -v --json",
-             {LoopbackDestination((*ws)->port())});
+        SplitArgs("--ws -c 1 -m hello --message-rate 20 -T 1 -v --json",
+                  {LoopbackDestination((*ws)->port())});
     CAPTURE(JoinArgs(args));
     absl::StatusOr<ProcessResult> run = RunTcpkali(args);
     REQUIRE(run.ok());
@@ -135,26 +118,23 @@ TEST_CASE("a failed upgrade is counted, shown with -v, and sends nothing") {
 
 TEST_CASE("--ws against its own -l --ws: all bytes and messages arrive") {
   const std::vector<std::string> args =
-      Args("--ws -c 2 -m hello --message-rate 100 -T 2 --json");
+      SplitArgs("--ws -c 2 -m hello --message-rate 100 -T 2 --json");
   CAPTURE(JoinArgs(args));
-  absl::StatusOr<ProcessResult> run = RunSelfConnect(args);
-  REQUIRE(run.ok());
-  CAPTURE(run->stderr_text);
-  CHECK(run->exit_code == 0);
-  std::optional<JsonValue> report = ParseReport(run->stdout_text);
-  REQUIRE(report.has_value());
-  CHECK(IntAt(*report, {"connections", "ws_handshake_failures"}) == 0);
-  CHECK(IntAt(*report, {"connections", "accepted"}) == 2);
+  const JsonRun run = ExpectReport(RunSelfConnect(args));
+  CAPTURE(run.result.stderr_text);
+  const JsonValue& report = run.report;
+  CHECK(IntAt(report, {"connections", "ws_handshake_failures"}) == 0);
+  CHECK(IntAt(report, {"connections", "accepted"}) == 2);
   // Both ends of every connection are this process: what one side put on
   // the wire (handshakes and frames, headers included), the other read.
-  const uint64_t bytes_sent = SumOverWorkers(*report, "bytes_sent");
+  const uint64_t bytes_sent = SumOverWorkers(report, "bytes_sent");
   CHECK(bytes_sent > 0);
-  CHECK(bytes_sent == SumOverWorkers(*report, "bytes_received"));
+  CHECK(bytes_sent == SumOverWorkers(report, "bytes_received"));
   // Only the clients send messages; without markers, the server counts
   // each data message it receives.
-  const uint64_t sent = SumOverWorkers(*report, "msgs_sent");
+  const uint64_t sent = SumOverWorkers(report, "msgs_sent");
   CHECK(sent >= 2 * 100 * 2);
-  CHECK(SumOverWorkers(*report, "msgs_received") == sent);
+  CHECK(SumOverWorkers(report, "msgs_received") == sent);
   // Each message is a masked frame of 5 payload bytes (2 + 4 + 5 bytes):
   // that is most of what was sent, the handshakes the rest.
   CHECK(bytes_sent >= sent * 11);
@@ -162,51 +142,43 @@ TEST_CASE("--ws against its own -l --ws: all bytes and messages arrive") {
 }
 
 TEST_CASE("--ws --latency-marker against -l --ws --listen-mode echo") {
-  // It counts the frames it receives as messages, which its live line
-  // shows after the connection counts: it is watched through --stats-json.
-  StatsJsonSink echo;
+  TcpkaliSink echo;
   REQUIRE(echo.Start({"--ws", "--listen-mode", "echo", "--json"}).ok());
   constexpr uint64_t kConnections = 2;
   const std::vector<std::string> args =
-      Args(absl::StrCat("--ws -c ", kConnections,
-                        " -m PING --latency-marker PING --message-rate 50"
-                        " --latency-connect -T 2 --json"),
-           {echo.Destination()});
+      SplitArgs(absl::StrCat("--ws -c ", kConnections,
+                             " -m PING --latency-marker PING --message-rate 50"
+                             " --latency-connect -T 2 --json"),
+                {echo.Destination()});
   CAPTURE(JoinArgs(args));
-  absl::StatusOr<ProcessResult> run = RunTcpkali(args);
-  REQUIRE(run.ok());
-  CAPTURE(run->stderr_text);
-  CHECK(run->exit_code == 0);
-  std::optional<JsonValue> report = ParseReport(run->stdout_text);
-  REQUIRE(report.has_value());
-  CHECK(IntAt(*report, {"connections", "ws_handshake_failures"}) == 0);
+  const JsonRun run = ExpectReport(RunTcpkali(args));
+  CAPTURE(run.result.stderr_text);
+  const JsonValue& report = run.report;
+  CHECK(IntAt(report, {"connections", "ws_handshake_failures"}) == 0);
 
-  const uint64_t sent = SumOverWorkers(*report, "msgs_sent");
-  const uint64_t received = SumOverWorkers(*report, "msgs_received");
+  const uint64_t sent = SumOverWorkers(report, "msgs_sent");
+  const uint64_t received = SumOverWorkers(report, "msgs_received");
   CHECK(sent >= kConnections * 50 * 2);
   CHECK(received <= sent);
   // The answers still on their way when the run ended: a few at most.
   CHECK(sent - received <= kConnections * 3);
-  CHECK(IntAt(*report, {"latency", "message", "count"}) ==
+  CHECK(IntAt(report, {"latency", "message", "count"}) ==
         static_cast<int64_t>(received));
-  CHECK(IntAt(*report, {"latency", "message", "clamped"}) == 0);
-  CHECK(NumberAt(*report, {"latency", "message", "min_ms"}) > 0);
-  CHECK(NumberAt(*report, {"latency", "message", "max_ms"}) < 1000);
+  CHECK(IntAt(report, {"latency", "message", "clamped"}) == 0);
+  CHECK(NumberAt(report, {"latency", "message", "min_ms"}) > 0);
+  CHECK(NumberAt(report, {"latency", "message", "max_ms"}) < 1000);
   // --latency-connect under --ws also times each upgrade.
-  CHECK(IntAt(*report, {"latency", "ws_handshake", "count"}) ==
+  CHECK(IntAt(report, {"latency", "ws_handshake", "count"}) ==
         static_cast<int64_t>(kConnections));
 
   REQUIRE(echo.WaitAllClosed(kConnections, kCloseTimeoutMs).ok());
-  absl::StatusOr<ProcessResult> sink = echo.Stop();
-  REQUIRE(sink.ok());
-  CHECK(sink->exit_code == 0);
-  std::optional<JsonValue> sink_report = ParseReport(sink->stdout_text);
-  REQUIRE(sink_report.has_value());
-  CHECK(IntAt(*sink_report, {"connections", "ws_handshake_failures"}) == 0);
+  const JsonRun sink = ExpectReport(echo.Stop());
+  const JsonValue& sink_report = sink.report;
+  CHECK(IntAt(sink_report, {"connections", "ws_handshake_failures"}) == 0);
   // The echo sent back every frame it got, as server frames (unmasked:
   // 4 bytes fewer each), and the client read all of it.
-  CHECK(SumOverWorkers(*sink_report, "bytes_sent") ==
-        SumOverWorkers(*report, "bytes_received"));
+  CHECK(SumOverWorkers(sink_report, "bytes_sent") ==
+        SumOverWorkers(report, "bytes_received"));
 }
 
 }  // namespace

@@ -1,11 +1,8 @@
 #include "testing/peers/counting_sink.h"
 
-#include <fcntl.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -13,7 +10,6 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 
 namespace tcpkali::testing {
 namespace {
@@ -41,46 +37,27 @@ int64_t ArrivalNs(msghdr& msg) {
   return RealtimeNowNs();
 }
 
-absl::Status Errno(const char* what) {
-  return absl::InternalError(absl::StrCat(what, ": ", strerror(errno)));
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CountingSink>> CountingSink::Start() {
   std::unique_ptr<CountingSink> sink(new CountingSink());
-  absl::StatusOr<LoopbackListener> listener = ListenOnLoopback(4096);
+  // Non-blocking, so that AcceptAll() stops when the queue is empty.
+  absl::StatusOr<LoopbackListener> listener = ListenOnLoopbackNonBlocking(4096);
   if (!listener.ok()) return listener.status();
   sink->listen_fd_ = std::move(listener->fd);
-  // Non-blocking, so that AcceptAll() stops when the queue is empty.
-  fcntl(sink->listen_fd_.get(), F_SETFL,
-        fcntl(sink->listen_fd_.get(), F_GETFL) | O_NONBLOCK);
   sink->port_ = listener->port;
-  sink->epoll_fd_ = ScopedFd(epoll_create1(EPOLL_CLOEXEC));
-  if (!sink->epoll_fd_.valid()) return Errno("epoll_create1");
-  sink->stop_fd_ = ScopedFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!sink->stop_fd_.valid()) return Errno("eventfd");
-  for (auto [fd, tag] : {std::pair{sink->listen_fd_.get(), kListenTag},
-                         std::pair{sink->stop_fd_.get(), kStopTag}}) {
-    epoll_event ev{.events = EPOLLIN, .data = {.u64 = tag}};
-    if (epoll_ctl(sink->epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-      return Errno("epoll_ctl");
-    }
-  }
+  if (absl::Status s = sink->thread_.Init(); !s.ok()) return s;
+  absl::StatusOr<ScopedFd> epoll_fd =
+      EpollWatching({{sink->listen_fd_.get(), kListenTag},
+                     {sink->thread_.stop_fd(), kStopTag}});
+  if (!epoll_fd.ok()) return epoll_fd.status();
+  sink->epoll_fd_ = std::move(*epoll_fd);
   sink->buffer_.resize(kReadBytes);
-  sink->thread_ = std::thread([s = sink.get()] { s->Run(); });
+  sink->thread_.Start([s = sink.get()] { s->Run(); });
   return sink;
 }
 
-CountingSink::~CountingSink() {
-  if (thread_.joinable()) {
-    const uint64_t one = 1;
-    if (write(stop_fd_.get(), &one, sizeof one) < 0) {
-      // The eventfd cannot be full with one write; nothing else to do.
-    }
-    thread_.join();
-  }
-}
+CountingSink::~CountingSink() { thread_.Stop(); }
 
 void CountingSink::Run() {
   epoll_event events[256];

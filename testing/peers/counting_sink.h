@@ -22,11 +22,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "testing/peers/loopback.h"
+#include "testing/peers/peer_thread.h"
 
 namespace tcpkali::testing {
 
@@ -76,9 +76,8 @@ class CountingSink {
 
   ScopedFd listen_fd_;
   ScopedFd epoll_fd_;
-  ScopedFd stop_fd_;  // eventfd: the destructor writes it
   uint16_t port_ = 0;
-  std::thread thread_;
+  PeerThread thread_;
   std::vector<char> buffer_;   // one read, reused; sink thread only
   std::vector<ScopedFd> fds_;  // per connection; sink thread only
 

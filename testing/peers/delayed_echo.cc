@@ -1,10 +1,8 @@
 #include "testing/peers/delayed_echo.h"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -16,7 +14,6 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 
 namespace tcpkali::testing {
 namespace {
@@ -50,10 +47,6 @@ int64_t ArrivalMonotonicNs(msghdr& msg, int64_t now_ns) {
   return now_ns;
 }
 
-absl::Status Errno(const char* what) {
-  return absl::InternalError(absl::StrCat(what, ": ", strerror(errno)));
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DelayedEcho>> DelayedEcho::Start(
@@ -62,41 +55,26 @@ absl::StatusOr<std::unique_ptr<DelayedEcho>> DelayedEcho::Start(
     return absl::InvalidArgumentError("DelayedEcho: negative delay");
   }
   std::unique_ptr<DelayedEcho> echo(new DelayedEcho(options));
-  absl::StatusOr<LoopbackListener> listener = ListenOnLoopback(4096);
+  // Non-blocking, so that AcceptAll() stops when the queue is empty.
+  absl::StatusOr<LoopbackListener> listener = ListenOnLoopbackNonBlocking(4096);
   if (!listener.ok()) return listener.status();
   echo->listen_fd_ = std::move(listener->fd);
   echo->port_ = listener->port;
-  // Non-blocking, so that AcceptAll() stops when the queue is empty.
-  fcntl(echo->listen_fd_.get(), F_SETFL,
-        fcntl(echo->listen_fd_.get(), F_GETFL) | O_NONBLOCK);
-  echo->epoll_fd_ = ScopedFd(epoll_create1(EPOLL_CLOEXEC));
-  if (!echo->epoll_fd_.valid()) return Errno("epoll_create1");
   echo->timer_fd_ =
       ScopedFd(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-  if (!echo->timer_fd_.valid()) return Errno("timerfd_create");
-  echo->stop_fd_ = ScopedFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!echo->stop_fd_.valid()) return Errno("eventfd");
-  for (auto [fd, tag] : {std::pair{echo->listen_fd_.get(), kListenTag},
-                         std::pair{echo->timer_fd_.get(), kTimerTag},
-                         std::pair{echo->stop_fd_.get(), kStopTag}}) {
-    epoll_event ev{.events = EPOLLIN, .data = {.u64 = tag}};
-    if (epoll_ctl(echo->epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-      return Errno("epoll_ctl");
-    }
-  }
-  echo->thread_ = std::thread([e = echo.get()] { e->Run(); });
+  if (!echo->timer_fd_.valid()) return ErrnoError("timerfd_create");
+  if (absl::Status s = echo->thread_.Init(); !s.ok()) return s;
+  absl::StatusOr<ScopedFd> epoll_fd =
+      EpollWatching({{echo->listen_fd_.get(), kListenTag},
+                     {echo->timer_fd_.get(), kTimerTag},
+                     {echo->thread_.stop_fd(), kStopTag}});
+  if (!epoll_fd.ok()) return epoll_fd.status();
+  echo->epoll_fd_ = std::move(*epoll_fd);
+  echo->thread_.Start([e = echo.get()] { e->Run(); });
   return echo;
 }
 
-DelayedEcho::~DelayedEcho() {
-  if (thread_.joinable()) {
-    const uint64_t one = 1;
-    if (write(stop_fd_.get(), &one, sizeof one) < 0) {
-      // The eventfd cannot be full with one write; nothing else to do.
-    }
-    thread_.join();
-  }
-}
+DelayedEcho::~DelayedEcho() { thread_.Stop(); }
 
 void DelayedEcho::Run() {
   epoll_event events[64];

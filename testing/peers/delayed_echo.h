@@ -29,12 +29,12 @@
 #include <deque>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "testing/peers/loopback.h"
+#include "testing/peers/peer_thread.h"
 
 namespace tcpkali::testing {
 
@@ -122,9 +122,8 @@ class DelayedEcho {
   ScopedFd listen_fd_;
   ScopedFd epoll_fd_;
   ScopedFd timer_fd_;
-  ScopedFd stop_fd_;  // eventfd: the destructor writes it
   uint16_t port_ = 0;
-  std::thread thread_;
+  PeerThread thread_;
 
   // Server thread only.
   std::vector<Conn> conns_;

@@ -1,6 +1,5 @@
 #include "testing/peers/faulty_listener.h"
 
-#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -9,11 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 
 namespace tcpkali::testing {
 namespace {
@@ -23,58 +20,39 @@ constexpr uint64_t kListenTag = kStopTag - 1;
 constexpr uint64_t kStartTag = kStopTag - 2;
 constexpr size_t kReadBytes = 256 * 1024;
 
-absl::Status Errno(const char* what) {
-  return absl::InternalError(absl::StrCat(what, ": ", strerror(errno)));
-}
-
-void Signal(const ScopedFd& event_fd) {
-  const uint64_t one = 1;
-  if (write(event_fd.get(), &one, sizeof one) < 0) {
-    // An eventfd is full only after 2^64-2 writes; nothing else to do.
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FaultyListener>> FaultyListener::Start(
     const FaultyListenerOptions& options) {
   std::unique_ptr<FaultyListener> peer(new FaultyListener(options));
-  absl::StatusOr<LoopbackListener> listener = ListenOnLoopback(4096);
+  // Non-blocking, so that AcceptAll() stops when the queue is empty.
+  absl::StatusOr<LoopbackListener> listener = ListenOnLoopbackNonBlocking(4096);
   if (!listener.ok()) return listener.status();
   peer->listen_fd_ = std::move(listener->fd);
-  // Non-blocking, so that AcceptAll() stops when the queue is empty.
-  fcntl(peer->listen_fd_.get(), F_SETFL,
-        fcntl(peer->listen_fd_.get(), F_GETFL) | O_NONBLOCK);
   peer->port_ = listener->port;
-  peer->epoll_fd_ = ScopedFd(epoll_create1(EPOLL_CLOEXEC));
-  if (!peer->epoll_fd_.valid()) return Errno("epoll_create1");
-  peer->stop_fd_ = ScopedFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (absl::Status s = peer->thread_.Init(); !s.ok()) return s;
   peer->start_fd_ = ScopedFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!peer->stop_fd_.valid() || !peer->start_fd_.valid()) {
-    return Errno("eventfd");
-  }
-  for (auto [fd, tag] : {std::pair{peer->listen_fd_.get(), kListenTag},
-                         std::pair{peer->stop_fd_.get(), kStopTag},
-                         std::pair{peer->start_fd_.get(), kStartTag}}) {
-    epoll_event ev{.events = EPOLLIN, .data = {.u64 = tag}};
-    if (epoll_ctl(peer->epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-      return Errno("epoll_ctl");
-    }
-  }
+  if (!peer->start_fd_.valid()) return ErrnoError("eventfd");
+  absl::StatusOr<ScopedFd> epoll_fd =
+      EpollWatching({{peer->listen_fd_.get(), kListenTag},
+                     {peer->thread_.stop_fd(), kStopTag},
+                     {peer->start_fd_.get(), kStartTag}});
+  if (!epoll_fd.ok()) return epoll_fd.status();
+  peer->epoll_fd_ = std::move(*epoll_fd);
   peer->reading_ = options.behavior != PeerBehavior::kNeverRead;
   peer->buffer_.resize(kReadBytes);
-  peer->thread_ = std::thread([p = peer.get()] { p->Run(); });
+  peer->thread_.Start([p = peer.get()] { p->Run(); });
   return peer;
 }
 
-FaultyListener::~FaultyListener() {
-  if (thread_.joinable()) {
-    Signal(stop_fd_);
-    thread_.join();
+FaultyListener::~FaultyListener() { thread_.Stop(); }
+
+void FaultyListener::StartReading() {
+  const uint64_t one = 1;
+  if (write(start_fd_.get(), &one, sizeof one) < 0) {
+    // An eventfd is full only after 2^64-2 writes; nothing else to do.
   }
 }
-
-void FaultyListener::StartReading() { Signal(start_fd_); }
 
 void FaultyListener::Run() {
   epoll_event events[256];

@@ -27,11 +27,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "testing/peers/loopback.h"
+#include "testing/peers/peer_thread.h"
 
 namespace tcpkali::testing {
 
@@ -92,10 +92,9 @@ class FaultyListener {
   const FaultyListenerOptions options_;
   ScopedFd listen_fd_;
   ScopedFd epoll_fd_;
-  ScopedFd stop_fd_;   // eventfd: the destructor writes it
   ScopedFd start_fd_;  // eventfd: StartReading() writes it
   uint16_t port_ = 0;
-  std::thread thread_;
+  PeerThread thread_;
   bool reading_ = false;       // listener thread only
   std::vector<char> buffer_;   // one read, reused; listener thread only
   std::vector<ScopedFd> fds_;  // per connection; listener thread only

@@ -78,6 +78,12 @@ int64_t MonotonicNowNs() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+absl::Status ErrnoError(std::string_view what) {
+  const int error = errno;
+  return absl::InternalError(absl::StrCat(
+      absl::string_view(what.data(), what.size()), ": ", strerror(error)));
+}
+
 absl::StatusOr<LoopbackListener> ListenOnLoopback(int backlog) {
   LoopbackListener listener;
   listener.fd = ScopedFd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -94,6 +100,17 @@ absl::StatusOr<LoopbackListener> ListenOnLoopback(int backlog) {
     return Errno("getsockname", errno);
   }
   listener.port = ntohs(addr.sin_port);
+  return listener;
+}
+
+absl::StatusOr<LoopbackListener> ListenOnLoopbackNonBlocking(int backlog) {
+  absl::StatusOr<LoopbackListener> listener = ListenOnLoopback(backlog);
+  if (!listener.ok()) return listener.status();
+  const int flags = fcntl(listener->fd.get(), F_GETFL);
+  if (flags < 0 ||
+      fcntl(listener->fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+    return Errno("fcntl", errno);
+  }
   return listener;
 }
 

@@ -48,13 +48,19 @@ class ScopedFd {
 };
 
 struct LoopbackListener {
-  ScopedFd fd;        // listening, blocking, close-on-exec
+  ScopedFd fd;        // listening, close-on-exec
   uint16_t port = 0;  // chosen by the kernel
 };
 
-// Listens on 127.0.0.1, port 0, with `backlog`. Fails with Internal when a
-// socket call fails.
+// Listens on 127.0.0.1, port 0, with `backlog`, on a blocking socket.
+// Fails with Internal when a socket call fails.
 [[nodiscard]] absl::StatusOr<LoopbackListener> ListenOnLoopback(int backlog);
+
+// ListenOnLoopback() on a non-blocking socket: for a peer's thread, which
+// accepts until the queue is empty (EAGAIN). Fails as ListenOnLoopback()
+// does.
+[[nodiscard]] absl::StatusOr<LoopbackListener> ListenOnLoopbackNonBlocking(
+    int backlog);
 
 // A 127.0.0.1 port that was free a moment ago: bound to port 0, then
 // released. Another process may take it before the caller does, so callers
@@ -90,6 +96,10 @@ void CloseWithReset(ScopedFd& fd);
 
 // A CLOCK_MONOTONIC reading in nanoseconds.
 int64_t MonotonicNowNs();
+
+// Internal, "<what>: <strerror(errno)>": the status of the system call
+// `what` that just failed.
+absl::Status ErrnoError(std::string_view what);
 
 }  // namespace tcpkali::testing
 

@@ -4,7 +4,6 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -23,10 +22,6 @@ namespace {
 // Reads per direction per wake-up: enough to keep up with a TCP flow, few
 // enough that the other direction and the deliveries are not starved.
 constexpr int kReadBatch = 256;
-
-absl::Status Errno(const std::string& what) {
-  return absl::InternalError(absl::StrCat(what, ": ", strerror(errno)));
-}
 
 void SetNonBlocking(int fd) {
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -48,12 +43,12 @@ absl::StatusOr<ScopedFd> OpenTun(std::string_view name) {
         absl::StrCat("bad interface name \"", std::string(name), "\""));
   }
   ScopedFd fd(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
-  if (!fd.valid()) return Errno("open /dev/net/tun");
+  if (!fd.valid()) return ErrnoError("open /dev/net/tun");
   ifreq request{};
   request.ifr_flags = IFF_TUN | IFF_NO_PI;
   std::memcpy(request.ifr_name, name.data(), name.size());
   if (ioctl(fd.get(), TUNSETIFF, &request) != 0) {
-    return Errno("TUNSETIFF " + std::string(name));
+    return ErrnoError("TUNSETIFF " + std::string(name));
   }
   return fd;
 }
@@ -71,8 +66,7 @@ absl::StatusOr<std::unique_ptr<PacketRelay>> PacketRelay::Start(
   relay->b_ = std::move(b);
   SetNonBlocking(relay->a_.get());
   SetNonBlocking(relay->b_.get());
-  relay->stop_fd_ = ScopedFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!relay->stop_fd_.valid()) return Errno("eventfd");
+  if (absl::Status s = relay->thread_.Init(); !s.ok()) return s;
   const int ends[2][2] = {{relay->a_.get(), relay->b_.get()},
                           {relay->b_.get(), relay->a_.get()}};
   for (int i = 0; i < 2; ++i) {
@@ -86,19 +80,11 @@ absl::StatusOr<std::unique_ptr<PacketRelay>> PacketRelay::Start(
     d.sizes.resize(impairment.queue_limit);
     d.due_ns.resize(impairment.queue_limit);
   }
-  relay->thread_ = std::thread([r = relay.get()] { r->Run(); });
+  relay->thread_.Start([r = relay.get()] { r->Run(); });
   return relay;
 }
 
-PacketRelay::~PacketRelay() {
-  if (thread_.joinable()) {
-    const uint64_t one = 1;
-    if (write(stop_fd_.get(), &one, sizeof one) < 0) {
-      // The eventfd cannot be full with one write; nothing else to do.
-    }
-    thread_.join();
-  }
-}
+PacketRelay::~PacketRelay() { thread_.Stop(); }
 
 bool PacketRelay::Lose(Direction& d) {
   if (impairment_.loss <= 0) return false;
@@ -166,7 +152,7 @@ void PacketRelay::Run() {
     }
     pollfd fds[3] = {{directions_[0].from, POLLIN, 0},
                      {directions_[1].from, POLLIN, 0},
-                     {stop_fd_.get(), POLLIN, 0}};
+                     {thread_.stop_fd(), POLLIN, 0}};
     const timespec timeout = {.tv_sec = wait_ns / 1'000'000'000,
                               .tv_nsec = wait_ns % 1'000'000'000};
     const int n = ppoll(fds, 3, wait_ns < 0 ? nullptr : &timeout, nullptr);

@@ -30,11 +30,11 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "testing/peers/loopback.h"
+#include "testing/peers/peer_thread.h"
 
 namespace tcpkali::testing {
 
@@ -105,11 +105,10 @@ class PacketRelay {
   Impairment impairment_;
   ScopedFd a_;
   ScopedFd b_;
-  ScopedFd stop_fd_;  // eventfd: the destructor writes it
   Direction directions_[2];
   std::atomic<uint64_t> forwarded_{0};
   std::atomic<uint64_t> dropped_{0};
-  std::thread thread_;
+  PeerThread thread_;
 };
 
 }  // namespace tcpkali::testing

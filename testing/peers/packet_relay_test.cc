@@ -8,30 +8,17 @@
 #include <sys/socket.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <random>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "testing/peers/loopback.h"
+#include "testing/test_seed.h"
 
 namespace tcpkali::testing {
 namespace {
 
 constexpr int kWaitMs = 10'000;
-
-uint64_t Seed() {
-  uint64_t seed = 0;
-  const char* env = std::getenv("TCPKALI_TEST_SEED");
-  if (env == nullptr || !absl::SimpleAtoi(env, &seed)) {
-    seed = (static_cast<uint64_t>(std::random_device{}()) << 32) |
-           std::random_device{}();
-  }
-  MESSAGE("TCPKALI_TEST_SEED=" << seed);
-  return seed;
-}
 
 // The test's ends of the two links and the relay between them:
 // a_ <-> relay <-> b_.
@@ -106,7 +93,7 @@ TEST_CASE("every packet is held back for the delay") {
 TEST_CASE("a share of the packets is lost, the rest arrive in order") {
   constexpr uint32_t kPackets = 2000;
   constexpr uint32_t kBatch = 8;  // within any datagram queue's length
-  Rig rig = MakeRig({.loss = 0.1, .seed = Seed()});
+  Rig rig = MakeRig({.loss = 0.1, .seed = TestSeed()});
   uint32_t received = 0;
   int64_t last_seq = -1;
   for (uint32_t seq = 0; seq < kPackets; seq += kBatch) {
@@ -136,7 +123,7 @@ TEST_CASE("a share of the packets is lost, the rest arrive in order") {
 }
 
 TEST_CASE("the same seed drops the same packets") {
-  const uint64_t seed = Seed();
+  const uint64_t seed = TestSeed();
   std::vector<uint64_t> dropped;
   for (int run = 0; run < 2; ++run) {
     Rig rig = MakeRig({.loss = 0.5, .seed = seed});

@@ -14,10 +14,10 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "testing/peers/loopback.h"
+#include "testing/peers/peer_thread.h"
 
 namespace tcpkali::testing {
 
@@ -34,18 +34,18 @@ class ResetPeer {
   ResetPeer& operator=(const ResetPeer&) = delete;
 
   uint16_t port() const { return port_; }
-  // Connections accepted and reset so far.
-  uint64_t Resets() const { return resets_.load(std::memory_order_relaxed); }
+  // Connections accepted and reset so far: each counted just before its
+  // reset, so a connection whose reset the caller saw is in the count.
+  uint64_t Resets() const { return resets_.load(std::memory_order_acquire); }
 
  private:
   ResetPeer() = default;
   void Run();
 
   ScopedFd listen_fd_;
-  ScopedFd stop_fd_;  // eventfd: the destructor writes it
   uint16_t port_ = 0;
   std::atomic<uint64_t> resets_{0};
-  std::thread thread_;
+  PeerThread thread_;
 };
 
 }  // namespace tcpkali::testing

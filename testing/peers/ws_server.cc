@@ -1,15 +1,11 @@
 #include "testing/peers/ws_server.h"
 
-#include <fcntl.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -191,29 +187,16 @@ std::optional<std::string> WsServer::Session::Header(
 
 absl::StatusOr<std::unique_ptr<WsServer>> WsServer::Start(Answer answer) {
   std::unique_ptr<WsServer> server(new WsServer(answer));
-  absl::StatusOr<LoopbackListener> listener = ListenOnLoopback(4096);
+  absl::StatusOr<LoopbackListener> listener = ListenOnLoopbackNonBlocking(4096);
   if (!listener.ok()) return listener.status();
   server->listen_fd_ = std::move(listener->fd);
   server->port_ = listener->port;
-  fcntl(server->listen_fd_.get(), F_SETFL,
-        fcntl(server->listen_fd_.get(), F_GETFL) | O_NONBLOCK);
-  server->stop_fd_ = ScopedFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!server->stop_fd_.valid()) {
-    return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
-  }
-  server->thread_ = std::thread([s = server.get()] { s->Run(); });
+  if (absl::Status s = server->thread_.Init(); !s.ok()) return s;
+  server->thread_.Start([s = server.get()] { s->Run(); });
   return server;
 }
 
-WsServer::~WsServer() {
-  if (thread_.joinable()) {
-    const uint64_t one = 1;
-    if (write(stop_fd_.get(), &one, sizeof one) < 0) {
-      // The eventfd cannot be full with one write; nothing else to do.
-    }
-    thread_.join();
-  }
-}
+WsServer::~WsServer() { thread_.Stop(); }
 
 bool WsServer::WaitForClosed(uint64_t n, int timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
@@ -230,7 +213,7 @@ void WsServer::Run() {
   std::vector<pollfd> fds;
   std::vector<size_t> index_of;  // fds[i + 2] is conns_[index_of[i]]
   while (true) {
-    fds = {{stop_fd_.get(), POLLIN, 0}, {listen_fd_.get(), POLLIN, 0}};
+    fds = {{thread_.stop_fd(), POLLIN, 0}, {listen_fd_.get(), POLLIN, 0}};
     index_of.clear();
     for (size_t i = 0; i < conns_.size(); ++i) {
       if (!conns_[i].fd.valid()) continue;

@@ -32,12 +32,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "testing/peers/loopback.h"
+#include "testing/peers/peer_thread.h"
 
 namespace tcpkali::testing {
 
@@ -130,9 +130,8 @@ class WsServer {
 
   const Answer answer_;
   ScopedFd listen_fd_;
-  ScopedFd stop_fd_;  // eventfd: the destructor writes it
   uint16_t port_ = 0;
-  std::thread thread_;
+  PeerThread thread_;
   std::vector<Conn> conns_;  // server thread only
 
   mutable std::mutex mu_;

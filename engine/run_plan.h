@@ -48,7 +48,7 @@ struct RunPlan {
   std::optional<int64_t> channel_lifetime_ns;
   // The drain ends when sends and our own sink have finished, when a
   // drain_idle_ns passes without a byte moving, or after drain_max_ns.
-  int64_t drain_idle_ns = 500'000'000;
+  int64_t drain_idle_ns = 1'000'000'000;
   int64_t drain_max_ns = 10'000'000'000;
   // Printed once if connect() runs out of local ports (EADDRNOTAVAIL): how
   // many connections the ports allow, and the fix.

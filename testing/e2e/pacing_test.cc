@@ -67,9 +67,10 @@ TEST_CASE("--message-rate 10 on 20 connections for 3 s delivers 600") {
   CHECK(std::abs(NumberAt(report, {"pacing", "achieved_per_conn_per_s"}) -
                  10) <= 0.1);
   // What the ramp-up sent is the rest: each connection's first message is
-  // due the moment it opens.
+  // due the moment it opens, and one more every 100 ms until the last
+  // connection is up (tens of ms when the machine is idle; allow 400 ms).
   CHECK(client_messages >= static_cast<uint64_t>(after_ramp_up));
-  CHECK(client_messages - after_ramp_up <= 20 * 2);
+  CHECK(client_messages - after_ramp_up <= 20 * 5);
 }
 
 TEST_CASE(

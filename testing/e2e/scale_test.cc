@@ -97,7 +97,7 @@ TEST_CASE("50,000 connections with both ends in one process: all "
   // not what limits this run.
   const std::vector<std::string> args = {
       "-c", std::to_string(kConnections), "-r", "50k", "--source-ip",
-      "127.0.1.0/28", "-T", "3", "--json"};
+      "127.0.1.0/28", "-T", "8", "--json"};
   absl::StatusOr<ProcessResult> run = RunSelfConnect(args);
   REQUIRE(run.ok());
   CAPTURE(run->stderr_text);

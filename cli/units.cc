@@ -109,17 +109,20 @@ absl::StatusOr<uint64_t> ExactProduct(std::string_view text, const Lexed& lexed,
   if (__builtin_mul_overflow(whole, multiplier, &product) || product > max) {
     return Invalid(text, "is too large", forms);
   }
-  if (lexed.fraction.empty()) return product;
-  double fraction = 0;
-  const std::string_view digits(lexed.fraction.data() - 1,
-                                lexed.fraction.size() + 1);  // ".5"
-  std::from_chars(digits.data(), digits.data() + digits.size(), fraction);
-  const double part = fraction * static_cast<double>(multiplier);
-  const double rounded = std::round(part);
-  if (std::fabs(part - rounded) > 1e-6) {
-    return Invalid(text, "is not a whole number", forms);
+  // The fraction F/10^n times the multiplier must be whole, exactly: in
+  // integers, (F * multiplier) % 10^n == 0. Trailing zeros do not count;
+  // a multiplier of at most 2^20 cannot make more than 20 digits whole.
+  std::string_view fraction = lexed.fraction;
+  while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
+  if (fraction.size() > 30) return Invalid(text, "is not a whole number", forms);
+  unsigned __int128 f = 0, scale = 1;
+  for (const char c : fraction) {
+    f = f * 10 + static_cast<unsigned>(c - '0');
+    scale *= 10;
   }
-  const uint64_t add = static_cast<uint64_t>(rounded);
+  const unsigned __int128 part = f * multiplier;
+  if (part % scale != 0) return Invalid(text, "is not a whole number", forms);
+  const uint64_t add = static_cast<uint64_t>(part / scale);
   if (__builtin_add_overflow(product, add, &product) || product > max) {
     return Invalid(text, "is too large", forms);
   }

@@ -94,6 +94,9 @@ TEST_CASE("ParseCount: whole numbers only, exact up to UINT64_MAX") {
                        {"99999999999999999999999", std::nullopt, "too large"},
                        {"0.5", std::nullopt, "not a whole number"},
                        {"1.0001k", std::nullopt, "not a whole number"},
+                       // Found by fuzzing: within a float's rounding of whole.
+                       {"1.0000000001k", std::nullopt, "not a whole number"},
+                       {"1.500000000000000000000000000000000k", 1500},
                        {"-3", std::nullopt, "negative"},
                        {"", std::nullopt, "empty"},
                        {"ten", std::nullopt, "not a number"},

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -41,8 +42,9 @@ Rig MakeRig(const Impairment& impairment) {
 // A packet: its sequence number, then filler derived from it.
 std::vector<uint8_t> Packet(uint32_t seq, size_t size) {
   std::vector<uint8_t> p(size);
-  std::memcpy(p.data(), &seq, sizeof seq);
-  for (size_t i = sizeof seq; i < size; ++i) p[i] = uint8_t(seq * 31 + i);
+  const size_t header = std::min(size, sizeof seq);  // 1-byte packets too
+  std::memcpy(p.data(), &seq, header);
+  for (size_t i = header; i < size; ++i) p[i] = uint8_t(seq * 31 + i);
   return p;
 }
 

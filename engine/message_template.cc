@@ -48,28 +48,6 @@ uint8_t* WriteDecimal(uint64_t v, uint8_t* out) {
   return out + n;
 }
 
-// dst[i] = src[i] ^ key byte (offset + i) % 4, in one pass: the copy and the
-// masking RFC 6455 requires, without touching the payload twice.
-void CopyMasked(uint8_t* dst, const uint8_t* src, size_t n, uint32_t mask_key,
-                uint64_t offset) {
-  const uint8_t key[4] = {static_cast<uint8_t>(mask_key >> 24),
-                          static_cast<uint8_t>(mask_key >> 16),
-                          static_cast<uint8_t>(mask_key >> 8),
-                          static_cast<uint8_t>(mask_key)};
-  uint8_t rep[8];
-  for (int i = 0; i < 8; ++i) rep[i] = key[(offset + i) & 3];
-  uint64_t wide;
-  std::memcpy(&wide, rep, sizeof wide);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t chunk;
-    std::memcpy(&chunk, src + i, sizeof chunk);
-    chunk ^= wide;
-    std::memcpy(dst + i, &chunk, sizeof chunk);
-  }
-  for (; i < n; ++i) dst[i] = src[i] ^ rep[i & 7];
-}
-
 size_t HeaderBytes(uint64_t payload_bytes, bool masked) {
   ws::FrameHeader h{.payload_bytes = payload_bytes};
   if (masked) h.mask_key = 0;
@@ -298,7 +276,7 @@ uint8_t* CompiledMessage::ExpandSegment(const Segment& seg,
       const uint8_t* src =
           reinterpret_cast<const uint8_t*>(bytes_.data()) + seg.a;
       if (frame.mask_inline) {
-        CopyMasked(out, src, seg.b, frame.mask_key, out - frame.payload);
+        ws::CopyMasked(out, src, seg.b, frame.mask_key, out - frame.payload);
       } else {
         std::memcpy(out, src, seg.b);
       }

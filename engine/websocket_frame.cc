@@ -44,28 +44,31 @@ size_t EncodeFrameHeader(uint8_t* out, const FrameHeader& header) {
   return n;
 }
 
+void CopyMasked(uint8_t* dst, const uint8_t* src, size_t bytes,
+                uint32_t mask_key, uint64_t offset) {
+  // The key repeated over one block, starting at the key byte for `offset`.
+  // Blocks advance by multiples of 4 bytes, so the same block fits them all.
+  using Block = uint8_t __attribute__((vector_size(16)));
+  uint8_t rep[sizeof(Block)];
+  for (size_t i = 0; i < sizeof rep; ++i) {
+    rep[i] = static_cast<uint8_t>(mask_key >> (24 - 8 * ((offset + i) & 3)));
+  }
+  Block key;
+  std::memcpy(&key, rep, sizeof key);
+  size_t i = 0;
+  // Each block is loaded before it is stored: right in place (dst == src).
+  for (; i + sizeof(Block) <= bytes; i += sizeof(Block)) {
+    Block chunk;
+    std::memcpy(&chunk, src + i, sizeof chunk);
+    chunk ^= key;
+    std::memcpy(dst + i, &chunk, sizeof chunk);
+  }
+  for (; i < bytes; ++i) dst[i] = src[i] ^ rep[i % sizeof rep];
+}
+
 void MaskPayload(uint8_t* data, size_t bytes, uint32_t mask_key,
                  uint64_t offset) {
-  uint8_t key[4] = {static_cast<uint8_t>(mask_key >> 24),
-                    static_cast<uint8_t>(mask_key >> 16),
-                    static_cast<uint8_t>(mask_key >> 8),
-                    static_cast<uint8_t>(mask_key)};
-  size_t i = 0;
-  // Align to the key so that the bulk can go eight bytes at a time.
-  for (; i < bytes && ((offset + i) & 3) != 0; ++i) {
-    data[i] ^= key[(offset + i) & 3];
-  }
-  uint64_t wide;
-  uint8_t rep[8] = {key[0], key[1], key[2], key[3],
-                    key[0], key[1], key[2], key[3]};
-  std::memcpy(&wide, rep, sizeof wide);
-  for (; i + 8 <= bytes; i += 8) {
-    uint64_t chunk;
-    std::memcpy(&chunk, data + i, sizeof chunk);
-    chunk ^= wide;
-    std::memcpy(data + i, &chunk, sizeof chunk);
-  }
-  for (; i < bytes; ++i) data[i] ^= key[(offset + i) & 3];
+  CopyMasked(data, data, bytes, mask_key, offset);
 }
 
 }  // namespace tcpkali::engine::ws

@@ -56,6 +56,13 @@ size_t EncodeFrameHeader(uint8_t* out, const FrameHeader& header);
 void MaskPayload(uint8_t* data, size_t bytes, uint32_t mask_key,
                  uint64_t offset);
 
+// dst[i] = src[i] masked as MaskPayload() would at payload offset
+// offset + i: the copy and the masking in one pass over the bytes. `dst`
+// and `src` are the same buffer or do not overlap. 16 bytes per step, so
+// masking costs little next to the kernel's own copy of the payload.
+void CopyMasked(uint8_t* dst, const uint8_t* src, size_t bytes,
+                uint32_t mask_key, uint64_t offset);
+
 }  // namespace tcpkali::engine::ws
 
 #endif  // TCPKALI_ENGINE_WEBSOCKET_FRAME_H_

@@ -58,5 +58,28 @@ TEST_CASE("masking in pieces equals masking at once, and twice restores") {
   CHECK(whole == data);
 }
 
+TEST_CASE("CopyMasked matches byte-by-byte masking at every offset") {
+  std::vector<uint8_t> src(100);
+  for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint8_t>(i * 13 + 5);
+  const uint32_t key = 0x01A2B3C4;
+  const uint8_t key_bytes[4] = {0x01, 0xA2, 0xB3, 0xC4};
+  // Lengths around the 16-byte step, each starting at every key phase.
+  for (size_t bytes : {0, 1, 15, 16, 17, 31, 32, 33, 64, 99}) {
+    for (uint64_t offset = 0; offset < 8; ++offset) {
+      CAPTURE(bytes);
+      CAPTURE(offset);
+      std::vector<uint8_t> copied(bytes, 0xEE);
+      CopyMasked(copied.data(), src.data(), bytes, key, offset);
+      std::vector<uint8_t> in_place(src.begin(), src.begin() + bytes);
+      MaskPayload(in_place.data(), bytes, key, offset);
+      for (size_t i = 0; i < bytes; ++i) {
+        const uint8_t want = src[i] ^ key_bytes[(offset + i) % 4];
+        REQUIRE(copied[i] == want);
+        REQUIRE(in_place[i] == want);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tcpkali::engine::ws

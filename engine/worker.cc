@@ -207,6 +207,7 @@ absl::Status Worker::Setup() {
     connect_rate_.max_backlog_units =
         std::max<uint64_t>(1, static_cast<uint64_t>(share / 10));
     connect_pacer_.start_ns = now_ns_;
+    opener_batch_ns_ = OpenerBatchNs(share);
   }
 
   if (config_.nagle.has_value()) {

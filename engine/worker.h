@@ -88,6 +88,11 @@ class ScratchPool {
   std::vector<uint32_t> free_;
 };
 
+// How far ahead a worker opening `connects_per_s` connections per second
+// opens them on each wake-up: 1 ms, or wider (up to 10 ms) where that would
+// open fewer than 8 per wake-up.
+int64_t OpenerBatchNs(double connects_per_s);
+
 // True on a worker thread between the end of its setup and the end of its
 // loop: the span in which it must not allocate. For the allocation test.
 bool InWorkerLoopOnThisThread();
@@ -318,6 +323,7 @@ class Worker {
   // the run goes on (RunControl::message_rate_micro).
   std::optional<RateSpec> message_rate_;
   PacerState connect_pacer_{};
+  int64_t opener_batch_ns_ = 0;  // see OpenerBatchNs()
   uint64_t opened_ = 0;  // connections this worker has started (for uids)
   uint32_t next_endpoint_ = 0;
   std::vector<uint32_t> next_source_;  // per endpoint, round-robin

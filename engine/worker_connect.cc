@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -28,9 +29,15 @@ namespace {
 // At most this many connections are started per loop iteration, so that a
 // large connect budget cannot starve the reaping of completions.
 constexpr size_t kMaxOpensPerIteration = 1024;
-// The connect pacer's wake-ups are at least this far apart, so that a high
-// --connect-rate opens connections in batches (one submit for many).
-constexpr int64_t kOpenerBatchNs = 1'000'000;
+// The connect pacer's wake-ups are at least kMinOpenerBatchNs apart, so
+// that a high --connect-rate opens connections in batches (one submit for
+// many). Where a worker's share is small (many workers: -c 1m needs 51 of
+// them here) the window widens, up to kMaxOpenerBatchNs, until a wake-up
+// opens kOpensPerWakeup connections: a thousand wake-ups a second on each
+// of 51 threads would cost more CPU than the connects.
+constexpr int64_t kMinOpenerBatchNs = 1'000'000;
+constexpr int64_t kMaxOpenerBatchNs = 10'000'000;
+constexpr double kOpensPerWakeup = 8;
 
 FailCause ClassifyConnectError(int err) {
   switch (err) {
@@ -53,6 +60,13 @@ FailCause ClassifyConnectError(int err) {
 
 }  // namespace
 
+int64_t OpenerBatchNs(double connects_per_s) {
+  if (connects_per_s <= 0) return kMinOpenerBatchNs;
+  const double ns = kOpensPerWakeup * 1e9 / connects_per_s;
+  return static_cast<int64_t>(std::clamp(ns, double(kMinOpenerBatchNs),
+                                         double(kMaxOpenerBatchNs)));
+}
+
 void Worker::AddPending(Connection& c) {
   ++c.pending_ops;
   ++ops_in_flight_;
@@ -65,8 +79,8 @@ void Worker::DonePending(Connection& c) {
 
 void Worker::OpenConnections() {
   if (free_clients_.empty()) return;
-  // Connections due within this batch open now (see kOpenerBatchNs).
-  const int64_t horizon_ns = now_ns_ + kOpenerBatchNs;
+  // Connections due within this batch open now (see OpenerBatchNs()).
+  const int64_t horizon_ns = now_ns_ + opener_batch_ns_;
   DropBacklog(connect_rate_, connect_pacer_, horizon_ns);
   uint64_t due = Due(connect_rate_, connect_pacer_, horizon_ns);
   due = std::min<uint64_t>({due, free_clients_.size(), kMaxOpensPerIteration});
@@ -78,10 +92,10 @@ void Worker::OpenConnections() {
   Consume(connect_pacer_, due);
   if (!free_clients_.empty()) {
     // Wake for the next connection, but not more often than once per
-    // kOpenerBatchNs: at high rates each wake-up opens a batch.
+    // batch window: at high rates each wake-up opens a batch.
     ScheduleAtOrAfter(&opener_timer_,
-                      std::max(NextDueNs(connect_rate_, connect_pacer_) - kOpenerBatchNs,
-                               now_ns_ + kOpenerBatchNs));
+                      std::max(NextDueNs(connect_rate_, connect_pacer_) - opener_batch_ns_,
+                               now_ns_ + opener_batch_ns_));
   }
 }
 

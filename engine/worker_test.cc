@@ -140,6 +140,15 @@ TEST_CASE("a connect is one linked chain: socket, options, bind, connect, timeou
   }
 }
 
+TEST_CASE("a worker's connect batches widen when its share of the rate is small") {
+  CHECK(OpenerBatchNs(100'000) == 1'000'000);  // 100 per 1 ms batch
+  CHECK(OpenerBatchNs(8'000) == 1'000'000);    // 8 per 1 ms batch
+  CHECK(OpenerBatchNs(2'000) == 4'000'000);    // 8 per 4 ms batch
+  CHECK(OpenerBatchNs(784) == 10'000'000);     // -c 1m -r 40k on 51 workers
+  CHECK(OpenerBatchNs(10) == 10'000'000);      // never wider than 10 ms
+  CHECK(OpenerBatchNs(0) == 1'000'000);
+}
+
 TEST_CASE("-c 3 opens every slot at once when the connect rate allows") {
   WorkerHarness h;
   h.plan.client_connections = 3;
@@ -307,10 +316,13 @@ TEST_CASE("a closed slot reconnects with a new generation when the pacer allows"
   CHECK(h.ring().FindAll(IORING_OP_SOCKET).size() == 1);
 
   // Not yet: the next connect is due a second after the first; connects
-  // open in 1 ms batches, so the worker sleeps until 1 ms before then.
+  // open in batches (10 ms wide at this rate), so the worker sleeps until
+  // the batch that holds it.
+  const int64_t batch_ns = OpenerBatchNs(1);
+  REQUIRE(batch_ns == 10 * kMsNs);
   h.Step();
-  CHECK(h.ring().last_wait_timeout_ns() == kSecondNs - kMsNs);
-  h.Advance(kSecondNs - 2 * kMsNs);
+  CHECK(h.ring().last_wait_timeout_ns() == kSecondNs - batch_ns);
+  h.Advance(kSecondNs - batch_ns - kMsNs);
   h.Step();
   CHECK(h.ring().FindAll(IORING_OP_SOCKET).size() == 1);
   h.Advance(kMsNs);

@@ -203,6 +203,17 @@ Ending SearchRate(const Config& config, const RunPlan& plan,
   return Ending::kRateFound;
 }
 
+// Whether the client has ramped up to --connections: that many open at
+// once, or, under --channel-lifetime (where connections are meant to close
+// and reopen, so that all of them are rarely open at the same instant),
+// that many opened since the start.
+bool RampedUp(const RunPlan& plan, const stats::CounterValues& counters) {
+  const uint64_t reached = plan.channel_lifetime_ns
+                               ? counters.connects_established
+                               : counters.OutOpenNow();
+  return reached >= plan.client_connections;
+}
+
 // Watches the run from the main thread until it should end.
 Ending Watch(const Config& config, const RunPlan& plan, RunControl& control,
              const WorkerSet& workers, stats::Collector& collector,
@@ -228,7 +239,7 @@ Ending Watch(const Config& config, const RunPlan& plan, RunControl& control,
     }
     const int64_t t = MonotonicNs();
     if (!ramped) {
-      if (stats::SumCounters(all).OutOpenNow() >= plan.client_connections) {
+      if (RampedUp(plan, stats::SumCounters(all))) {
         ramped = true;
         collector.MarkRampUpDone(t);
         if (plan.auto_rate) return Ending::kDuration;  // the search takes over

@@ -152,5 +152,17 @@ TEST_CASE("the text summary counts the same outcomes") {
   CHECK(failed != "0");
 }
 
+TEST_CASE("churned connections ramp up once each has opened, never all at once") {
+  // 20 connections opened at 100/s that live 5 ms each: at most one or
+  // two are ever open together, yet every slot opens: ramped up, exit 0.
+  absl::StatusOr<ProcessResult> run = RunSelfConnect(
+      {"-c", "20", "-r", "100", "--channel-lifetime", "5ms", "-T", "1"});
+  REQUIRE(run.ok());
+  CAPTURE(run->stderr_text);
+  CHECK(run->exit_code == 0);
+  CHECK(run->stderr_text.find("Ramped up to 20 connections.") != std::string::npos);
+  CHECK(run->stderr_text.find("Could not create") == std::string::npos);
+}
+
 }  // namespace
 }  // namespace tcpkali::testing

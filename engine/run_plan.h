@@ -122,6 +122,16 @@ struct RunControl {
   std::atomic<bool> marker_overrun{false};
   DumpSelector* dumps = nullptr;  // null without --dump-*
 
+  // Where this process is also the sink of its own clients, the drain ends
+  // only once the sink has accepted every connection its clients opened
+  // while running: until then some client's bytes may still wait in a
+  // listener's accept queue, and with SO_REUSEPORT only the worker that
+  // owns that listener can read them. Counted only in that mode, once per
+  // connection.
+  std::atomic<uint64_t> self_connected{0};  // clients established while running
+  std::atomic<uint64_t> self_accepted{0};   // incoming connections accepted
+  std::atomic<int> workers_draining{0};     // workers past the running phase
+
   // Start barrier: each worker reports its setup result once.
   std::mutex mu;
   std::condition_variable cv;

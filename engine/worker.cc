@@ -107,6 +107,10 @@ void Worker::Run() {
   in_worker_loop = true;
   while (Step()) {
   }
+  // What the last step prepared (the FIN of a client whose last send just
+  // completed) goes out now, not when the ring is torn down at exit: the
+  // sink on another worker is waiting for it.
+  ring_->SubmitAndWait(0, 0);
   in_worker_loop = false;
 }
 
@@ -508,6 +512,7 @@ void Worker::OnTimer(TimerNode* node) {
 
 void Worker::EnterDrain() {
   phase_ = Phase::kDrain;
+  control_.workers_draining.fetch_add(1);
   if (config_.verbosity >= 3) {
     std::fprintf(stderr, "tcpkali: worker %d: draining, %u sends in flight, "
                  "%u incoming connections open\n", index_, sends_in_flight_,
@@ -556,7 +561,11 @@ bool Worker::DrainComplete() const {
   // also the sink of its own clients, accepted connections read until
   // their peer's FIN, so that what was sent is also counted as received.
   if (sends_in_flight_ > 0) return false;
-  return !SelfSink() || open_incoming_ == 0;
+  if (!SelfSink()) return true;
+  // Every worker has stopped opening connections (so self_connected is
+  // final), each of them has been accepted, and ours are read to the end.
+  return open_incoming_ == 0 && control_.workers_draining.load() == plan_.workers &&
+         control_.self_accepted.load() >= control_.self_connected.load();
 }
 
 // Cancels the sends still in flight (a peer that does not read) so that

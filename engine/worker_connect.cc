@@ -298,13 +298,21 @@ void Worker::OnEstablished(Connection& c, uint32_t slot) {
     c.Set(kCounted);
     ++open_incoming_;
     stats::Add(counters_.accepted, 1);
+    if (SelfSink()) control_.self_accepted.fetch_add(1);
   } else {
     stats_.RecordLatency(stats::LatencyKind::kConnect, now_ns_ - c.start_ns);
     // A WebSocket connection is up once its upgrade has been accepted.
     if (ws_ == nullptr) CountOutgoing(c);
+    if (SelfSink() && phase_ == Phase::kRun) control_.self_connected.fetch_add(1);
   }
   if (phase_ != Phase::kRun) {
-    BeginClose(c, slot);
+    if (c.Has(kIncoming) && SelfSink()) {
+      // Accepted while draining: its client may have sent before the
+      // drain, and those bytes are read to its FIN like everyone else's.
+      ArmRecv(c, slot);
+    } else {
+      BeginClose(c, slot);
+    }
     return;
   }
   c.send_pacer.start_ns = now_ns_ + config_.delay_send_ns;
@@ -359,9 +367,8 @@ void Worker::OnAccept(const io_uring_cqe& cqe) {
     }
     return;
   }
-  if (!accept_armed_ && phase_ == Phase::kRun && cqe.res != -ECANCELED) {
-    ArmAccept();
-  }
+  const bool accepting = phase_ == Phase::kRun || (phase_ == Phase::kDrain && SelfSink());
+  if (!accept_armed_ && accepting && cqe.res != -ECANCELED) ArmAccept();
 }
 
 // Closing waits for the slot's operations to come back: a pending receive

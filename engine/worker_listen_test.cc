@@ -143,7 +143,38 @@ TEST_CASE("drain as our own sink: clients send FIN, the sink reads to it") {
   CHECK(h.counters().in_closed == 1);
 }
 
-// Known engine bug, reported to the lead: a receive re-armed after
+TEST_CASE("drain as our own sink: a connection accepted late is read to its FIN") {
+  // The client connected while running; its connection still waits in the
+  // listener's queue when the drain begins. The drain is not over until it
+  // has been accepted, and then it is read, not closed with its bytes.
+  WorkerHarness h;
+  ConfigureListener(h, 1);
+  REQUIRE(h.Start(ListenerKernel()).ok());
+  h.Step();
+  REQUIRE(h.Establish(0));
+  (void)h.NewSqes();
+
+  h.control.phase = Phase::kDrain;
+  CHECK(h.Step());
+  CHECK(h.Step());  // nothing accepted yet: still draining
+
+  h.ring().Complete(h.ring().FindLast(IORING_OP_ACCEPT)->user_data, 1,
+                    IORING_CQE_F_MORE);
+  CHECK(h.Step());
+  CHECK(h.slot(1).state == ConnState::kEstablished);
+  const std::vector<io_uring_sqe> sqes = h.NewSqes();
+  CHECK(CountOp(sqes, Op::kRecv) == 1);
+  CHECK(CountOp(sqes, Op::kCancel) == 0);
+
+  h.ring().CompleteRecv(h.ring().FindLastTagged(Op::kRecv, 1)->user_data,
+                        "sent before the drain", 3, /*more=*/true);
+  REQUIRE(h.ring().CompleteLastTagged(Op::kRecv, 1, 0));
+  CHECK(h.Step());
+  CHECK(h.counters().bytes_received == 21);
+  REQUIRE(h.ring().CompleteLastTagged(Op::kClose, 1, 0));
+  CHECK_FALSE(h.Step());
+}
+
 // An accepted connection that ran out of buffers must read again during
 // the drain, or it never sees its peer's FIN: the drain would last until
 // its timeout, what the clients sent would not all be counted as received,

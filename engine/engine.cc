@@ -170,6 +170,12 @@ Ending SearchRate(const Config& config, const RunPlan& plan,
                   const sigset_t& signals, double& best_rate) {
   constexpr int64_t kSettleNs = 500'000'000;
   constexpr int64_t kWindowNs = 1'500'000'000;
+  // A p95 of a dozen samples is their maximum, and one hiccup of the
+  // machine then decides the step: at low rates the window grows (up to
+  // kMaxWindowNs) until it holds kMinSamples latencies.
+  constexpr uint64_t kMinSamples = 40;
+  constexpr int64_t kMaxWindowNs = 4'000'000'000;
+  constexpr int64_t kExtendNs = 250'000'000;
   const std::vector<const stats::WorkerStats*> all = workers.Stats();
   RateSearch search(*config.message_rate_target_latency_ns, kSearchStartRate);
   stats::HistogramSnapshot before, after;
@@ -183,13 +189,19 @@ Ending SearchRate(const Config& config, const RunPlan& plan,
     stats::MergeHistograms(all, stats::LatencyKind::kMessage, &before);
     const uint64_t sent_before = stats::SumCounters(all).msgs_sent;
     if (SleepOrSignal(signals, kWindowNs)) return Ending::kSignal;
-    after.Clear();
-    stats::MergeHistograms(all, stats::LatencyKind::kMessage, &after);
+    int64_t window_ns = kWindowNs;
+    while (true) {
+      after.Clear();
+      stats::MergeHistograms(all, stats::LatencyKind::kMessage, &after);
+      after.Subtract(before);
+      if (after.count() >= kMinSamples || window_ns >= kMaxWindowNs) break;
+      if (SleepOrSignal(signals, kExtendNs)) return Ending::kSignal;
+      window_ns += kExtendNs;
+    }
     const uint64_t sent = stats::SumCounters(all).msgs_sent - sent_before;
-    after.Subtract(before);
     std::optional<int64_t> p95;
     if (after.count() > 0) p95 = after.ValueAtPercentile(95);
-    const double expected = rate * plan.client_connections * (kWindowNs / 1e9);
+    const double expected = rate * plan.client_connections * (window_ns / 1e9);
     const double achieved = expected > 0 ? sent / expected : 0;
     if (config.verbosity >= 1) {
       std::fprintf(stderr, "--message-rate %g: p95 %s, %.0f%% of the messages sent\n",

@@ -179,7 +179,8 @@ TEST_CASE("--message-marker latencies are never negative") {
 // --message-rate @5ms against a peer that answers at once up to 100
 // messages a second and takes 20 ms beyond: the search brackets the knee.
 // It starts at 10/s, grows fourfold (40 good, 160 bad) and bisects until
-// the bounds are within 10% -- seven 2-second steps.
+// the bounds are within 10% -- seven steps of 2 s (the first, at 10/s,
+// 4.5 s: a step waits for 40 latency samples).
 TEST_CASE("--message-rate @5ms finds the knee of a peer's latency") {
   constexpr double kKneePerS = 100;
   const std::string message = "abcdefPING";  // 10 bytes

@@ -244,6 +244,20 @@ class MessageBuilder {
       }
       m.bytes_ += item.literal;
     }
+    const std::vector<CompiledMessage::Segment>& s = m.segments_;
+    if (m.masked_ && s.size() == 3 && s[0].op == Op::kFrameBegin &&
+        (s[0].a & kFixedHeaderBit) != 0 && s[1].op == Op::kLiteral &&
+        s[2].op == Op::kFrameEnd) {
+      const uint32_t header0 = s[0].a & 0xFF;
+      uint8_t header[ws::kMaxFrameHeaderBytes];
+      const size_t n = ws::EncodeFrameHeader(
+          header, {.opcode = static_cast<ws::Opcode>(header0 & 0xF),
+                   .fin = (header0 & 0x80) != 0,
+                   .rsv = static_cast<uint8_t>((header0 >> 4) & 0x7),
+                   .payload_bytes = s[1].b,
+                   .mask_key = 0});
+      m.masked_frame_prefix_.assign(reinterpret_cast<char*>(header), n - 4);
+    }
     return std::move(m);
   }
 
@@ -259,6 +273,20 @@ size_t CompiledMessage::Expand(const ExpandContext& ctx, uint8_t* out) const {
   if (scope_ == MessageScope::kStatic) {
     std::memcpy(out, bytes_.data(), bytes_.size());
     return bytes_.size();
+  }
+  if (!masked_frame_prefix_.empty()) {
+    // The same bytes as the general path below: one key drawn per frame,
+    // written in network byte order after the rest of the header.
+    const uint32_t key = ctx.rng->Next32();
+    const size_t prefix = masked_frame_prefix_.size();
+    std::memcpy(out, masked_frame_prefix_.data(), prefix);
+    const uint8_t key_bytes[4] = {static_cast<uint8_t>(key >> 24), static_cast<uint8_t>(key >> 16),
+                                  static_cast<uint8_t>(key >> 8), static_cast<uint8_t>(key)};
+    std::memcpy(out + prefix, key_bytes, sizeof key_bytes);
+    const Segment& text = segments_[1];
+    ws::CopyMasked(out + prefix + 4, reinterpret_cast<const uint8_t*>(bytes_.data()) + text.a,
+                   text.b, key, 0);
+    return prefix + 4 + text.b;
   }
   FrameCursor frame;
   uint8_t* p = out;

@@ -125,6 +125,10 @@ class CompiledMessage {
   size_t max_bytes_ = 0;
   std::vector<Segment> segments_;
   std::string bytes_;  // literal storage; the whole message when kStatic
+  // When the message is one masked frame of fixed text (-m with --ws, the
+  // usual case): the frame header up to its mask key. Expand() then writes
+  // it, a fresh key and the masked text, with no per-segment dispatch.
+  std::string masked_frame_prefix_;
   std::vector<RegexGenerator> regexes_;
 };
 

@@ -339,6 +339,19 @@ TEST_CASE("masked frames: fresh key per frame, payload masked, any length") {
   }
 }
 
+TEST_CASE("a masked frame of fixed text is the header, one fresh key, the masked text") {
+  const CompiledMessage m = MustCompile("hello", {.websocket = true, .masked = true});
+  FastRandom rng(42), same(42);
+  for (int i = 0; i < 3; ++i) {
+    const uint32_t key = same.Next32();  // one draw per frame, in order
+    const uint8_t k[4] = {uint8_t(key >> 24), uint8_t(key >> 16), uint8_t(key >> 8),
+                          uint8_t(key)};
+    std::string want = {'\x81', '\x85', char(k[0]), char(k[1]), char(k[2]), char(k[3])};
+    for (size_t j = 0; j < 5; ++j) want += char("hello"[j] ^ k[j % 4]);
+    CHECK(Expand(m, {.connection_uid = 1, .rng = &rng}) == want);
+  }
+}
+
 TEST_CASE("explicit frames are masked on the client side too") {
   const CompiledMessage m = MustCompile("\\{ws.binary \"abc\"}x",
                                         {.websocket = true, .masked = true});

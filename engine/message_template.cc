@@ -48,6 +48,14 @@ uint8_t* WriteDecimal(uint64_t v, uint8_t* out) {
   return out + n;
 }
 
+// The header of a frame whose first byte (FIN, RSV, opcode) is `header0`.
+ws::FrameHeader FrameHeaderFrom(uint32_t header0, uint64_t payload_bytes) {
+  return {.opcode = static_cast<ws::Opcode>(header0 & 0xF),
+          .fin = (header0 & 0x80) != 0,
+          .rsv = static_cast<uint8_t>((header0 >> 4) & 0x7),
+          .payload_bytes = payload_bytes};
+}
+
 size_t HeaderBytes(uint64_t payload_bytes, bool masked) {
   ws::FrameHeader h{.payload_bytes = payload_bytes};
   if (masked) h.mask_key = 0;
@@ -202,10 +210,7 @@ class MessageBuilder {
     if (scope == MessageScope::kStatic) {
       std::string bytes(header_min, '\0');
       ws::EncodeFrameHeader(reinterpret_cast<uint8_t*>(bytes.data()),
-                            {.opcode = static_cast<ws::Opcode>(header0 & 0xF),
-                             .fin = (header0 & 0x80) != 0,
-                             .rsv = static_cast<uint8_t>((header0 >> 4) & 0x7),
-                             .payload_bytes = min});
+                            FrameHeaderFrom(header0, min));
       for (const Item& item : payload) bytes += item.literal;
       items_.push_back(Literal(std::move(bytes)));
       return;
@@ -248,14 +253,10 @@ class MessageBuilder {
     if (m.masked_ && s.size() == 3 && s[0].op == Op::kFrameBegin &&
         (s[0].a & kFixedHeaderBit) != 0 && s[1].op == Op::kLiteral &&
         s[2].op == Op::kFrameEnd) {
-      const uint32_t header0 = s[0].a & 0xFF;
+      ws::FrameHeader h = FrameHeaderFrom(s[0].a, s[1].b);
+      h.mask_key = 0;
       uint8_t header[ws::kMaxFrameHeaderBytes];
-      const size_t n = ws::EncodeFrameHeader(
-          header, {.opcode = static_cast<ws::Opcode>(header0 & 0xF),
-                   .fin = (header0 & 0x80) != 0,
-                   .rsv = static_cast<uint8_t>((header0 >> 4) & 0x7),
-                   .payload_bytes = s[1].b,
-                   .mask_key = 0});
+      const size_t n = ws::EncodeFrameHeader(header, h);
       m.masked_frame_prefix_.assign(reinterpret_cast<char*>(header), n - 4);
     }
     return std::move(m);
@@ -280,9 +281,7 @@ size_t CompiledMessage::Expand(const ExpandContext& ctx, uint8_t* out) const {
     const uint32_t key = ctx.rng->Next32();
     const size_t prefix = masked_frame_prefix_.size();
     std::memcpy(out, masked_frame_prefix_.data(), prefix);
-    const uint8_t key_bytes[4] = {static_cast<uint8_t>(key >> 24), static_cast<uint8_t>(key >> 16),
-                                  static_cast<uint8_t>(key >> 8), static_cast<uint8_t>(key)};
-    std::memcpy(out + prefix, key_bytes, sizeof key_bytes);
+    ws::PutMaskKey(out + prefix, key);
     const Segment& text = segments_[1];
     ws::CopyMasked(out + prefix + 4, reinterpret_cast<const uint8_t*>(bytes_.data()) + text.a,
                    text.b, key, 0);
@@ -349,10 +348,7 @@ uint8_t* CompiledMessage::ExpandSegment(const Segment& seg,
 // the payload moves down to close the gap.
 uint8_t* CompiledMessage::EndFrame(FrameCursor& frame, uint8_t* out) const {
   const uint64_t len = static_cast<uint64_t>(out - frame.payload);
-  ws::FrameHeader header{.opcode = static_cast<ws::Opcode>(frame.header & 0xF),
-                         .fin = (frame.header & 0x80) != 0,
-                         .rsv = static_cast<uint8_t>((frame.header >> 4) & 0x7),
-                         .payload_bytes = len};
+  ws::FrameHeader header = FrameHeaderFrom(frame.header, len);
   if (masked_) header.mask_key = frame.mask_key;
   uint8_t* payload = frame.start + ws::FrameHeaderBytes(header);
   if (payload != frame.payload) std::memmove(payload, frame.payload, len);

@@ -35,13 +35,17 @@ size_t EncodeFrameHeader(uint8_t* out, const FrameHeader& header) {
     }
   }
   if (header.mask_key) {
-    const uint32_t key = *header.mask_key;
-    out[n++] = static_cast<uint8_t>(key >> 24);
-    out[n++] = static_cast<uint8_t>(key >> 16);
-    out[n++] = static_cast<uint8_t>(key >> 8);
-    out[n++] = static_cast<uint8_t>(key);
+    PutMaskKey(out + n, *header.mask_key);
+    n += 4;
   }
   return n;
+}
+
+void PutMaskKey(uint8_t* out, uint32_t mask_key) {
+  out[0] = static_cast<uint8_t>(mask_key >> 24);
+  out[1] = static_cast<uint8_t>(mask_key >> 16);
+  out[2] = static_cast<uint8_t>(mask_key >> 8);
+  out[3] = static_cast<uint8_t>(mask_key);
 }
 
 void CopyMasked(uint8_t* dst, const uint8_t* src, size_t bytes,

@@ -50,6 +50,10 @@ size_t FrameHeaderBytes(const FrameHeader& header);
 // the masking in MaskPayload() expects.
 size_t EncodeFrameHeader(uint8_t* out, const FrameHeader& header);
 
+// Writes `mask_key` to out[0..4) in network byte order, as a frame header
+// carries it.
+void PutMaskKey(uint8_t* out, uint32_t mask_key);
+
 // XORs `bytes` of `data` in place with `mask_key`, as RFC 6455 section 5.3
 // describes, starting at payload offset `offset` (so that a payload can be
 // masked in pieces). Applying it twice restores the data.

@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <cstring>
 #include <new>
-#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "engine/clock.h"
@@ -41,6 +40,23 @@ thread_local bool in_worker_loop = false;
 }  // namespace
 
 bool InWorkerLoopOnThisThread() { return in_worker_loop; }
+
+// A per-slot table of `entry_bytes` per slot, zeroed, mapped so that
+// untouched entries cost no memory. The table and its size go to `table`
+// and `bytes` (for the destructor's munmap).
+template <typename T>
+absl::Status MapSlotTable(uint32_t slots, size_t entry_bytes, const char* what,
+                          T*& table, size_t& bytes) {
+  bytes = entry_bytes * std::max<uint32_t>(slots, 1);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot map ", bytes, " bytes of ", what));
+  }
+  table = static_cast<T*>(p);
+  return absl::OkStatus();
+}
 
 // --- ScratchPool -------------------------------------------------------------
 
@@ -157,14 +173,11 @@ absl::Status Worker::Setup() {
   buffers_.emplace(std::move(*buffers));
   if (absl::Status s = ring_->RegisterBuffers(*buffers_, 0); !s.ok()) return s;
 
-  slab_bytes_ = sizeof(Connection) * std::max<uint32_t>(table_slots_, 1);
-  void* slab = mmap(nullptr, slab_bytes_, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (slab == MAP_FAILED) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "cannot map ", slab_bytes_, " bytes of connection slots"));
+  if (absl::Status s = MapSlotTable(table_slots_, sizeof(Connection), "connection slots",
+                                    slab_, slab_bytes_);
+      !s.ok()) {
+    return s;
   }
-  slab_ = static_cast<Connection*>(slab);
   for (uint32_t i = 0; i < table_slots_; ++i) {
     new (&slab_[i]) Connection();
     slab_[i].timer.owner = i;
@@ -226,48 +239,34 @@ absl::Status Worker::Setup() {
     socket_options_.list.push_back(
         {SOL_SOCKET, SO_SNDBUF, static_cast<int>(*config_.sndbuf_bytes)});
   }
-  for (auto [rate, table, bytes] :
-       {std::tuple{&plan_.downstream_rate, &downstream_, &downstream_bytes_},
-        std::tuple{&plan_.upstream_rate, &upstream_, &upstream_bytes_}}) {
-    if (!*rate) continue;
-    *bytes = sizeof(PacerState) * std::max<uint32_t>(table_slots_, 1);
-    void* p = mmap(nullptr, *bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
-      return absl::ResourceExhaustedError("cannot map the bandwidth pacers");
-    }
-    *table = static_cast<PacerState*>(p);
+  // Side tables, only for the options that need them.
+  absl::Status mapped = absl::OkStatus();
+  if (plan_.downstream_rate) {
+    mapped.Update(MapSlotTable(table_slots_, sizeof(PacerState), "downstream pacers",
+                               downstream_, downstream_bytes_));
   }
-  rearm_.reserve(table_slots_);
+  if (plan_.upstream_rate) {
+    mapped.Update(MapSlotTable(table_slots_, sizeof(PacerState), "upstream pacers",
+                               upstream_, upstream_bytes_));
+  }
   if (plan_.conn_stream_region_bytes > 0) {
     conn_stream_region_ = plan_.conn_stream_region_bytes;
-    conn_streams_bytes_ = conn_stream_region_ * std::max<uint32_t>(table_slots_, 1);
-    void* p = mmap(nullptr, conn_streams_bytes_, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) {
-      return absl::ResourceExhaustedError("cannot map the per-connection streams");
-    }
-    conn_streams_ = static_cast<uint8_t*>(p);
+    mapped.Update(MapSlotTable(table_slots_, conn_stream_region_, "per-connection streams",
+                               conn_streams_, conn_streams_bytes_));
   }
   if (config_.websocket) {
-    ws_bytes_ = sizeof(WsState) * std::max<uint32_t>(table_slots_, 1);
-    void* p = mmap(nullptr, ws_bytes_, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
-      return absl::ResourceExhaustedError("cannot map the WebSocket state");
+    mapped.Update(MapSlotTable(table_slots_, sizeof(WsState), "WebSocket state", ws_,
+                               ws_bytes_));
+    if (mapped.ok()) {
+      for (uint32_t i = 0; i < table_slots_; ++i) new (&ws_[i]) WsState();
     }
-    ws_ = static_cast<WsState*>(p);
-    for (uint32_t i = 0; i < table_slots_; ++i) new (&ws_[i]) WsState();
   }
   if (plan_.latency_marker || config_.message_marker) {
-    scan_bytes_ = sizeof(ScanState) * std::max<uint32_t>(table_slots_, 1);
-    void* p = mmap(nullptr, scan_bytes_, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
-      return absl::ResourceExhaustedError("cannot map the marker scan state");
-    }
-    scan_ = static_cast<ScanState*>(p);
+    mapped.Update(MapSlotTable(table_slots_, sizeof(ScanState), "marker scan state", scan_,
+                               scan_bytes_));
   }
+  if (!mapped.ok()) return mapped;
+  rearm_.reserve(table_slots_);
 
   if (plan_.listen) {
     if (absl::Status s = SetupListener(); !s.ok()) return s;

@@ -131,6 +131,9 @@ struct RunControl {
   std::atomic<uint64_t> self_connected{0};  // clients established while running
   std::atomic<uint64_t> self_accepted{0};   // incoming connections accepted
   std::atomic<int> workers_draining{0};     // workers past the running phase
+  // Bytes moved while draining, summed over the workers (each adds its own
+  // at its drain timer): one worker's clients may wait on another's reads.
+  std::atomic<uint64_t> drain_progress{0};
 
   // Start barrier: each worker reports its setup result once.
   std::mutex mu;

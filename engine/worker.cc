@@ -535,10 +535,16 @@ void Worker::EnterDrain() {
 }
 
 // Bytes moved so far, both ways: while they keep moving, the drain is
-// doing its job (a sink reading what was queued for it).
-uint64_t Worker::DrainProgress() const {
-  return counters_.bytes_sent.load(std::memory_order_relaxed) +
-         counters_.bytes_received.load(std::memory_order_relaxed);
+// doing its job (a sink reading what was queued for it). Where this process
+// is its own sink, the bytes of every worker count: our clients wait for
+// the sink's reads, which another worker may be doing.
+uint64_t Worker::DrainProgress() {
+  const uint64_t mine = counters_.bytes_sent.load(std::memory_order_relaxed) +
+                        counters_.bytes_received.load(std::memory_order_relaxed);
+  if (!SelfSink()) return mine;
+  control_.drain_progress.fetch_add(mine - drain_bytes_published_);
+  drain_bytes_published_ = mine;
+  return control_.drain_progress.load();
 }
 
 void Worker::OnDrainTimer() {
@@ -562,8 +568,12 @@ bool Worker::DrainComplete() const {
   if (sends_in_flight_ > 0) return false;
   if (!SelfSink()) return true;
   // Every worker has stopped opening connections (so self_connected is
-  // final), each of them has been accepted, and ours are read to the end.
-  return open_incoming_ == 0 && control_.workers_draining.load() == plan_.workers &&
+  // final), each of them has been accepted, ours are read to the end, and
+  // our clients have seen the sink's end of their connections: closing a
+  // client with bytes still queued would leave them to an orphan socket,
+  // which the kernel resets under memory pressure (TcpExtTCPAbortOnMemory).
+  return open_incoming_ == 0 && clients_in_use_ == 0 &&
+         control_.workers_draining.load() == plan_.workers &&
          control_.self_accepted.load() >= control_.self_connected.load();
 }
 

@@ -185,7 +185,7 @@ class Worker {
   void EnterStop();
   bool DrainComplete() const;
   bool SelfSink() const;
-  uint64_t DrainProgress() const;
+  uint64_t DrainProgress();
   void OnDrainTimer();
   void PublishHealth();
   void FollowRateChange();
@@ -340,9 +340,11 @@ class Worker {
   int64_t stop_deadline_ns_ = 0;
   int64_t drain_end_ns_ = 0;
   uint64_t drain_bytes_seen_ = 0;
+  uint64_t drain_bytes_published_ = 0;  // RunControl::drain_progress, self-sink
   int64_t timeout_ns_ = 0;  // the next Step()'s wait
   uint32_t sends_in_flight_ = 0;
   uint32_t open_incoming_ = 0;
+  uint32_t clients_in_use_ = 0;  // client slots connecting, open or closing
   uint64_t ops_in_flight_ = 0;     // every counted pending op, all slots
   int last_connect_errno_ = 0;
   std::string dump_text_;

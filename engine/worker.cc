@@ -60,6 +60,14 @@ absl::Status MapSlotTable(uint32_t slots, size_t entry_bytes, const char* what,
 
 // --- ScratchPool -------------------------------------------------------------
 
+size_t ScratchChunkBytes(size_t at_least, uint32_t chunks) {
+  constexpr size_t kBudget = size_t{16} << 20;
+  constexpr size_t kSmallest = size_t{64} << 10;
+  constexpr size_t kLargest = size_t{256} << 10;
+  const size_t share = std::clamp(kBudget / std::max<uint32_t>(chunks, 1), kSmallest, kLargest);
+  return std::max(at_least, share & ~size_t{4095});
+}
+
 absl::Status ScratchPool::Init(uint32_t count, size_t bytes) {
   bytes_ = bytes;
   mapped_ = static_cast<size_t>(count) * bytes;
@@ -198,7 +206,7 @@ absl::Status Worker::Setup() {
   if (plan_.scratch_chunks > 0) {
     const uint32_t chunks = std::min<uint32_t>(plan_.scratch_chunks,
                                                std::max<uint32_t>(table_slots_, 1));
-    if (absl::Status s = scratch_.Init(chunks, plan_.scratch_chunk_bytes);
+    if (absl::Status s = scratch_.Init(chunks, ScratchChunkBytes(plan_.scratch_chunk_bytes, chunks));
         !s.ok()) {
       return s;
     }

@@ -88,6 +88,12 @@ class ScratchPool {
   std::vector<uint32_t> free_;
 };
 
+// The size of a worker's scratch chunks, `chunks` of them: a send carries
+// at most one chunk, so a worker with few connections sends in large
+// pieces (up to 256 KiB, as a static stream does) while many share 16 MiB
+// (down to 64 KiB each); never below `at_least`, the largest expansion.
+size_t ScratchChunkBytes(size_t at_least, uint32_t chunks);
+
 // How far ahead a worker opening `connects_per_s` connections per second
 // opens them on each wake-up: 1 ms, or wider (up to 10 ms) where that would
 // open fewer than 8 per wake-up.

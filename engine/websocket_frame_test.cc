@@ -59,12 +59,13 @@ TEST_CASE("masking in pieces equals masking at once, and twice restores") {
 }
 
 TEST_CASE("CopyMasked matches byte-by-byte masking at every offset") {
-  std::vector<uint8_t> src(100);
+  std::vector<uint8_t> src(300);
   for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint8_t>(i * 13 + 5);
   const uint32_t key = 0x01A2B3C4;
   const uint8_t key_bytes[4] = {0x01, 0xA2, 0xB3, 0xC4};
-  // Lengths around the 16-byte step, each starting at every key phase.
-  for (size_t bytes : {0, 1, 15, 16, 17, 31, 32, 33, 64, 99}) {
+  // Lengths around the 64- and 16-byte steps, each at every key phase.
+  for (size_t bytes : {0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 79, 80, 81,
+                       127, 128, 143, 144, 145, 255, 299}) {
     for (uint64_t offset = 0; offset < 8; ++offset) {
       CAPTURE(bytes);
       CAPTURE(offset);

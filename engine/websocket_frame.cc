@@ -48,12 +48,14 @@ void PutMaskKey(uint8_t* out, uint32_t mask_key) {
   out[3] = static_cast<uint8_t>(mask_key);
 }
 
-// Built for the widest vectors the CPU has (the loader picks AVX-512, AVX2
-// or the baseline SSE2 once, at start): this copy is the extra cost per
-// byte of a --ws client over a plain one.
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void CopyMasked(uint8_t* dst, const uint8_t* src, size_t bytes,
-                uint32_t mask_key, uint64_t offset) {
+namespace {
+
+// The masked copy in 64-byte blocks, then 16-byte ones, then bytes. Inlined
+// into each of the variants below, which the compiler builds for their own
+// instruction sets.
+[[gnu::always_inline]] inline void CopyMaskedBlocks(uint8_t* dst, const uint8_t* src,
+                                                    size_t bytes, uint32_t mask_key,
+                                                    uint64_t offset) {
   // The key repeated over one block, starting at the key byte for `offset`.
   // Blocks advance by multiples of 4 bytes, so the same block fits them all.
   using Block = uint8_t __attribute__((vector_size(64)));
@@ -81,6 +83,38 @@ void CopyMasked(uint8_t* dst, const uint8_t* src, size_t bytes,
     std::memcpy(dst + i, &chunk, sizeof chunk);
   }
   for (; i < bytes; ++i) dst[i] = src[i] ^ rep[i % sizeof(Small)];
+}
+
+}  // namespace
+
+void CopyMaskedBaseline(uint8_t* dst, const uint8_t* src, size_t bytes,
+                        uint32_t mask_key, uint64_t offset) {
+  CopyMaskedBlocks(dst, src, bytes, mask_key, offset);
+}
+
+[[gnu::target("avx2")]] void CopyMaskedAvx2(uint8_t* dst, const uint8_t* src,
+                                            size_t bytes, uint32_t mask_key,
+                                            uint64_t offset) {
+  CopyMaskedBlocks(dst, src, bytes, mask_key, offset);
+}
+
+[[gnu::target("avx512f")]] void CopyMaskedAvx512(uint8_t* dst, const uint8_t* src,
+                                                 size_t bytes, uint32_t mask_key,
+                                                 uint64_t offset) {
+  CopyMaskedBlocks(dst, src, bytes, mask_key, offset);
+}
+
+// Picked per call (a load and a test), not by an ifunc, whose resolver
+// would run before the sanitizers' runtimes have started.
+void CopyMasked(uint8_t* dst, const uint8_t* src, size_t bytes,
+                uint32_t mask_key, uint64_t offset) {
+  if (__builtin_cpu_supports("avx512f")) {
+    CopyMaskedAvx512(dst, src, bytes, mask_key, offset);
+  } else if (__builtin_cpu_supports("avx2")) {
+    CopyMaskedAvx2(dst, src, bytes, mask_key, offset);
+  } else {
+    CopyMaskedBaseline(dst, src, bytes, mask_key, offset);
+  }
 }
 
 void MaskPayload(uint8_t* data, size_t bytes, uint32_t mask_key,

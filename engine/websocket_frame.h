@@ -62,10 +62,21 @@ void MaskPayload(uint8_t* data, size_t bytes, uint32_t mask_key,
 
 // dst[i] = src[i] masked as MaskPayload() would at payload offset
 // offset + i: the copy and the masking in one pass over the bytes. `dst`
-// and `src` are the same buffer or do not overlap. 16 bytes per step, so
-// masking costs little next to the kernel's own copy of the payload.
+// and `src` are the same buffer or do not overlap. 64 bytes per step, with
+// the widest vectors the CPU has, so masking costs little next to the
+// kernel's own copy of the payload.
 void CopyMasked(uint8_t* dst, const uint8_t* src, size_t bytes,
                 uint32_t mask_key, uint64_t offset);
+
+// The builds CopyMasked() picks from, one per instruction set, so that a
+// test can check each where the CPU runs it. Each requires its own
+// instructions (__builtin_cpu_supports).
+void CopyMaskedBaseline(uint8_t* dst, const uint8_t* src, size_t bytes,
+                        uint32_t mask_key, uint64_t offset);
+void CopyMaskedAvx2(uint8_t* dst, const uint8_t* src, size_t bytes,
+                    uint32_t mask_key, uint64_t offset);
+void CopyMaskedAvx512(uint8_t* dst, const uint8_t* src, size_t bytes,
+                      uint32_t mask_key, uint64_t offset);
 
 }  // namespace tcpkali::engine::ws
 

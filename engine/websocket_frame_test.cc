@@ -82,5 +82,41 @@ TEST_CASE("CopyMasked matches byte-by-byte masking at every offset") {
   }
 }
 
+TEST_CASE("every build of CopyMasked the CPU runs masks the same") {
+  using Copy = void (*)(uint8_t*, const uint8_t*, size_t, uint32_t, uint64_t);
+  struct Build {
+    const char* name;
+    Copy copy;
+    bool runs;
+  };
+  const Build builds[] = {
+      {"baseline", CopyMaskedBaseline, true},
+      {"avx2", CopyMaskedAvx2, __builtin_cpu_supports("avx2") != 0},
+      {"avx512f", CopyMaskedAvx512, __builtin_cpu_supports("avx512f") != 0},
+  };
+  std::vector<uint8_t> src(1000);
+  for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint8_t>(i * 29 + 3);
+  const uint32_t key = 0xF00DCAFE;
+  const uint8_t key_bytes[4] = {0xF0, 0x0D, 0xCA, 0xFE};
+  for (const Build& build : builds) {
+    if (!build.runs) {
+      MESSAGE("this CPU lacks ", build.name, ": that build is not checked");
+      continue;
+    }
+    for (size_t bytes : {0, 3, 16, 64, 65, 200, 999}) {
+      for (uint64_t offset = 0; offset < 4; ++offset) {
+        CAPTURE(build.name);
+        CAPTURE(bytes);
+        CAPTURE(offset);
+        std::vector<uint8_t> copied(bytes, 0xEE);
+        build.copy(copied.data(), src.data(), bytes, key, offset);
+        for (size_t i = 0; i < bytes; ++i) {
+          REQUIRE(copied[i] == (src[i] ^ key_bytes[(offset + i) % 4]));
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tcpkali::engine::ws

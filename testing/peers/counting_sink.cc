@@ -60,21 +60,14 @@ absl::StatusOr<std::unique_ptr<CountingSink>> CountingSink::Start() {
 CountingSink::~CountingSink() { thread_.Stop(); }
 
 void CountingSink::Run() {
-  epoll_event events[256];
-  while (true) {
-    const int n = epoll_wait(epoll_fd_.get(), events, 256, -1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return;
-    for (int i = 0; i < n; ++i) {
-      const uint64_t tag = events[i].data.u64;
-      if (tag == kStopTag) return;
-      if (tag == kListenTag) {
-        AcceptAll();
-      } else {
-        Drain(static_cast<uint32_t>(tag));
-      }
+  RunEpollLoop(epoll_fd_.get(), kStopTag, [this](const epoll_event& event) {
+    const uint64_t tag = event.data.u64;
+    if (tag == kListenTag) {
+      AcceptAll();
+    } else {
+      Drain(static_cast<uint32_t>(tag));
     }
-  }
+  });
 }
 
 void CountingSink::AcceptAll() {

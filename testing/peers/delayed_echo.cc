@@ -77,35 +77,29 @@ absl::StatusOr<std::unique_ptr<DelayedEcho>> DelayedEcho::Start(
 DelayedEcho::~DelayedEcho() { thread_.Stop(); }
 
 void DelayedEcho::Run() {
-  epoll_event events[64];
-  while (true) {
-    const int n = epoll_wait(epoll_fd_.get(), events, 64, -1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return;
-    const int64_t now_ns = MonotonicNowNs();
-    for (int i = 0; i < n; ++i) {
-      const uint64_t tag = events[i].data.u64;
-      if (tag == kStopTag) return;
-      if (tag == kListenTag) {
-        AcceptAll();
-      } else if (tag == kTimerTag) {
-        uint64_t expirations;
-        if (read(timer_fd_.get(), &expirations, sizeof expirations) < 0) {
-          // EAGAIN: re-armed since it fired; the flush below runs anyway.
+  RunEpollLoop(
+      epoll_fd_.get(), kStopTag,
+      [this](const epoll_event& event) {
+        const uint64_t tag = event.data.u64;
+        if (tag == kListenTag) {
+          AcceptAll();
+        } else if (tag == kTimerTag) {
+          uint64_t expirations;
+          if (read(timer_fd_.get(), &expirations, sizeof expirations) < 0) {
+            // EAGAIN: re-armed since it fired; the flush below runs anyway.
+          }
+        } else {
+          Conn& c = conns_[tag];
+          if ((event.events & EPOLLOUT) != 0 && c.blocked) {
+            // Writable again: back to reading only, or EPOLLOUT would spin.
+            c.blocked = false;
+            epoll_event ev{.events = EPOLLIN | EPOLLRDHUP, .data = {.u64 = tag}};
+            epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
+          }
+          if ((event.events & ~uint32_t{EPOLLOUT}) != 0) Read(tag, MonotonicNowNs());
         }
-      } else {
-        Conn& c = conns_[tag];
-        if ((events[i].events & EPOLLOUT) != 0 && c.blocked) {
-          // Writable again: back to reading only, or EPOLLOUT would spin.
-          c.blocked = false;
-          epoll_event ev{.events = EPOLLIN | EPOLLRDHUP, .data = {.u64 = tag}};
-          epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
-        }
-        if ((events[i].events & ~uint32_t{EPOLLOUT}) != 0) Read(tag, now_ns);
-      }
-    }
-    ArmTimer(FlushAll(MonotonicNowNs()));
-  }
+      },
+      [this] { ArmTimer(FlushAll(MonotonicNowNs())); });
 }
 
 void DelayedEcho::AcceptAll() {

@@ -55,28 +55,21 @@ void FaultyListener::StartReading() {
 }
 
 void FaultyListener::Run() {
-  epoll_event events[256];
-  while (true) {
-    const int n = epoll_wait(epoll_fd_.get(), events, 256, -1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return;
-    for (int i = 0; i < n; ++i) {
-      const uint64_t tag = events[i].data.u64;
-      if (tag == kStopTag) return;
-      if (tag == kListenTag) {
-        AcceptAll();
-      } else if (tag == kStartTag) {
-        uint64_t count = 0;
-        (void)!read(start_fd_.get(), &count, sizeof count);
-        if (!reading_) {
-          reading_ = true;
-          for (uint32_t c = 0; c < fds_.size(); ++c) Watch(c);
-        }
-      } else {
-        Drain(static_cast<uint32_t>(tag));
+  RunEpollLoop(epoll_fd_.get(), kStopTag, [this](const epoll_event& event) {
+    const uint64_t tag = event.data.u64;
+    if (tag == kListenTag) {
+      AcceptAll();
+    } else if (tag == kStartTag) {
+      uint64_t count = 0;
+      (void)!read(start_fd_.get(), &count, sizeof count);
+      if (!reading_) {
+        reading_ = true;
+        for (uint32_t c = 0; c < fds_.size(); ++c) Watch(c);
       }
+    } else {
+      Drain(static_cast<uint32_t>(tag));
     }
-  }
+  });
 }
 
 void FaultyListener::Watch(uint32_t index) {

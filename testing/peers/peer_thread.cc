@@ -4,6 +4,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 namespace tcpkali::testing {
 
 absl::Status PeerThread::Init() {
@@ -35,6 +37,22 @@ absl::StatusOr<ScopedFd> EpollWatching(
     }
   }
   return epoll_fd;
+}
+
+void RunEpollLoop(int epoll_fd, uint64_t stop_tag,
+                  absl::FunctionRef<void(const epoll_event&)> on_event,
+                  absl::FunctionRef<void()> after_batch) {
+  epoll_event events[256];
+  while (true) {
+    const int n = epoll_wait(epoll_fd, events, 256, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return;
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.u64 == stop_tag) return;
+      on_event(events[i]);
+    }
+    after_batch();
+  }
 }
 
 }  // namespace tcpkali::testing

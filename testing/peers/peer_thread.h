@@ -21,12 +21,15 @@
 #ifndef TCPKALI_TESTING_PEERS_PEER_THREAD_H_
 #define TCPKALI_TESTING_PEERS_PEER_THREAD_H_
 
+#include <sys/epoll.h>
+
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <thread>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "testing/peers/loopback.h"
@@ -67,6 +70,14 @@ class PeerThread {
 // when an epoll call fails.
 [[nodiscard]] absl::StatusOr<ScopedFd> EpollWatching(
     std::initializer_list<std::pair<int, uint64_t>> watched);
+
+// A peer thread's loop: waits on `epoll_fd` (again after EINTR) and hands
+// each event to `on_event`, then calls `after_batch` once per wake-up, until
+// the event tagged `stop_tag` (PeerThread::stop_fd()) arrives or epoll
+// fails. Events after the stop in the same batch are dropped.
+void RunEpollLoop(int epoll_fd, uint64_t stop_tag,
+                  absl::FunctionRef<void(const epoll_event&)> on_event,
+                  absl::FunctionRef<void()> after_batch = [] {});
 
 }  // namespace tcpkali::testing
 

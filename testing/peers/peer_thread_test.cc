@@ -87,6 +87,38 @@ TEST_CASE("EpollWatching reports each fd with its tag") {
   CHECK(uint64_t{events[0].data.u64} == 7);
 }
 
+TEST_CASE("RunEpollLoop hands over events until the stop tag") {
+  ScopedFd work(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  PeerThread thread;
+  REQUIRE(work.valid());
+  REQUIRE(thread.Init().ok());
+  absl::StatusOr<ScopedFd> epoll_fd =
+      EpollWatching({{work.get(), 1}, {thread.stop_fd(), 2}});
+  REQUIRE(epoll_fd.ok());
+  std::atomic<int> events{0};
+  std::atomic<int> batches{0};
+  std::atomic<bool> returned{false};
+  thread.Start([&] {
+    RunEpollLoop(
+        epoll_fd->get(), 2,
+        [&](const epoll_event& event) {
+          uint64_t count = 0;
+          if (event.data.u64 == 1) (void)!read(work.get(), &count, sizeof count);
+          events += static_cast<int>(count);
+        },
+        [&] { ++batches; });
+    returned = true;
+  });
+  const uint64_t three = 3;
+  REQUIRE(write(work.get(), &three, sizeof three) == sizeof three);
+  for (int i = 0; i < 1000 && batches == 0; ++i) usleep(1000);
+  CHECK(events == 3);
+  CHECK(batches >= 1);
+  CHECK_FALSE(returned);
+  thread.Stop();  // the stop tag ends the loop, so Stop() returns
+  CHECK(returned);
+}
+
 TEST_CASE("EpollWatching fails with Internal on a bad fd") {
   const absl::StatusOr<ScopedFd> epoll_fd = EpollWatching({{-1, 1}});
   REQUIRE_FALSE(epoll_fd.ok());

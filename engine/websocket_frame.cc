@@ -56,18 +56,20 @@ namespace {
 [[gnu::always_inline]] inline void CopyMaskedBlocks(uint8_t* dst, const uint8_t* src,
                                                     size_t bytes, uint32_t mask_key,
                                                     uint64_t offset) {
-  // The key repeated over one block, starting at the key byte for `offset`.
+  // The key as it lies in memory from the key byte for `offset` on (the
+  // first byte lowest: x86 is little-endian), repeated over a block.
   // Blocks advance by multiples of 4 bytes, so the same block fits them all.
   using Block = uint8_t __attribute__((vector_size(64)));
   using Small = uint8_t __attribute__((vector_size(16)));
-  uint8_t rep[sizeof(Block)];
-  for (size_t i = 0; i < sizeof rep; ++i) {
-    rep[i] = static_cast<uint8_t>(mask_key >> (24 - 8 * ((offset + i) & 3)));
-  }
+  using Words = uint32_t __attribute__((vector_size(64)));
+  const unsigned shift = 8 * static_cast<unsigned>(offset & 3);
+  uint32_t word = __builtin_bswap32(mask_key);
+  if (shift != 0) word = (word >> shift) | (word << (32 - shift));
+  const Words words = Words{} + word;
   Block key;
-  std::memcpy(&key, rep, sizeof key);
+  std::memcpy(&key, &words, sizeof key);
   Small small_key;
-  std::memcpy(&small_key, rep, sizeof small_key);
+  std::memcpy(&small_key, &words, sizeof small_key);
   size_t i = 0;
   // Each block is loaded before it is stored: right in place (dst == src).
   for (; i + sizeof(Block) <= bytes; i += sizeof(Block)) {
@@ -82,7 +84,7 @@ namespace {
     chunk ^= small_key;
     std::memcpy(dst + i, &chunk, sizeof chunk);
   }
-  for (; i < bytes; ++i) dst[i] = src[i] ^ rep[i % sizeof(Small)];
+  for (; i < bytes; ++i) dst[i] = src[i] ^ static_cast<uint8_t>(word >> (8 * (i & 3)));
 }
 
 }  // namespace

@@ -423,21 +423,24 @@ void Worker::SendFromScratch(Connection& c, uint32_t slot, bool first,
     chunk.messages = 0;
     chunk.kind = ChunkKind::kFirst;
   } else {
-    const size_t k = messages.repeated.size();
+    const uint32_t k = static_cast<uint32_t>(messages.repeated.size());
     const uint64_t limit = config_.write_combine ? max_messages : 1;
+    const size_t capacity = scratch_.bytes();
+    uint32_t next = c.next_message;
     uint32_t n = 0;
     while (n < limit) {
-      const CompiledMessage& m = messages.repeated[c.next_message];
-      if (used + m.max_bytes() > scratch_.bytes()) break;
+      const CompiledMessage& m = messages.repeated[next];
+      if (used + m.max_bytes() > capacity) break;
       if (message_rate_) {
         ctx.send_time_us = RealtimeUs(
             IntendedTimeNs(*message_rate_, c.send_pacer,
                            c.send_pacer.done - max_messages + n));
       }
       used += m.Expand(ctx, out + used);
-      c.next_message = static_cast<uint32_t>((c.next_message + 1) % k);
+      if (++next == k) next = 0;
       ++n;
     }
+    c.next_message = next;
     chunk.messages = n;
     chunk.kind = ChunkKind::kMessages;
     if (message_rate_ && n < max_messages) {

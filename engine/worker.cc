@@ -580,7 +580,7 @@ bool Worker::DrainComplete() const {
   // our clients have seen the sink's end of their connections: closing a
   // client with bytes still queued would leave them to an orphan socket,
   // which the kernel resets under memory pressure (TcpExtTCPAbortOnMemory).
-  return open_incoming_ == 0 && clients_in_use_ == 0 &&
+  return open_incoming_ == 0 && free_clients_.size() == client_slots_ &&
          control_.workers_draining.load() == plan_.workers &&
          control_.self_accepted.load() >= control_.self_connected.load();
 }

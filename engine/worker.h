@@ -318,7 +318,7 @@ class Worker {
   uint32_t listener_slot_ = 0;
 
   // Work lists, sized at setup.
-  std::vector<uint32_t> free_clients_;     // client slots ready to connect
+  std::vector<uint32_t> free_clients_;     // client slots that are free
   std::vector<uint32_t> waiting_scratch_;  // connections waiting for a chunk
   std::vector<uint32_t> rearm_;            // receives to re-arm after ENOBUFS
 
@@ -350,7 +350,6 @@ class Worker {
   int64_t timeout_ns_ = 0;  // the next Step()'s wait
   uint32_t sends_in_flight_ = 0;
   uint32_t open_incoming_ = 0;
-  uint32_t clients_in_use_ = 0;  // client slots connecting, open or closing
   uint64_t ops_in_flight_ = 0;     // every counted pending op, all slots
   int last_connect_errno_ = 0;
   std::string dump_text_;

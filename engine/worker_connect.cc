@@ -125,7 +125,6 @@ void Worker::ResetSlot(Connection& c, ConnState state, uint8_t flags) {
 void Worker::StartConnect(uint32_t slot) {
   Connection& c = slab_[slot];
   ResetSlot(c, ConnState::kConnecting, 0);
-  ++clients_in_use_;
   c.endpoint = next_endpoint_;
   next_endpoint_ = (next_endpoint_ + 1) % plan_.endpoints.size();
   stats::Add(counters_.connect_attempts, 1);
@@ -223,8 +222,7 @@ bool Worker::PrepSocketFallback(Connection& c, uint32_t slot,
   if (err == 0) return true;
   CountConnectFailure(ClassifyConnectError(err), err, c.endpoint);
   c.state = ConnState::kFree;
-  --clients_in_use_;
-  if (phase_ == Phase::kRun) free_clients_.push_back(slot);
+  free_clients_.push_back(slot);
   return false;
 }
 
@@ -445,8 +443,7 @@ void Worker::OnClosed(Connection& c, uint32_t slot) {
   c.flags = 0;
   ++c.generation;
   if (IsClientSlot(slot)) {
-    --clients_in_use_;
-    if (phase_ == Phase::kRun) free_clients_.push_back(slot);
+    free_clients_.push_back(slot);  // opened again only while running
   } else if (accept_full_ && phase_ == Phase::kRun) {
     accept_full_ = false;
     if (!accept_armed_) ArmAccept();

@@ -112,6 +112,13 @@ void StartSelfSink(WorkerHarness& h) {
   REQUIRE(h.slot(1).state == ConnState::kEstablished);
 }
 
+// The accepted connection (slot 1) receives `text`, then its client's FIN.
+void SinkReadsToFin(WorkerHarness& h, const char* text) {
+  h.ring().CompleteRecv(h.ring().FindLastTagged(Op::kRecv, 1)->user_data, text, 3,
+                        /*more=*/true);
+  REQUIRE(h.ring().CompleteLastTagged(Op::kRecv, 1, 0));
+}
+
 TEST_CASE("drain as our own sink: clients send FIN, the sink reads to it") {
   WorkerHarness h;
   REQUIRE(h.SetMessages({"0123456789"}).ok());
@@ -134,9 +141,7 @@ TEST_CASE("drain as our own sink: clients send FIN, the sink reads to it") {
 
   // The FIN arrives: the accepted connection reads to it and closes.
   REQUIRE(h.ring().CompleteLastTagged(Op::kShutdown, 0, 0));
-  h.ring().CompleteRecv(h.ring().FindLastTagged(Op::kRecv, 1)->user_data,
-                        "0123456789", 3, /*more=*/true);
-  REQUIRE(h.ring().CompleteLastTagged(Op::kRecv, 1, 0));
+  SinkReadsToFin(h, "0123456789");
   CHECK(h.Step());
   CHECK(h.counters().bytes_received == 10);
   REQUIRE(h.ring().CompleteLastTagged(Op::kClose, 1, 0));
@@ -179,9 +184,7 @@ TEST_CASE("drain as our own sink: a connection accepted late is read to its FIN"
   CHECK(CountOp(sqes, Op::kRecv) == 1);
   CHECK(CountOp(sqes, Op::kCancel) == 0);
 
-  h.ring().CompleteRecv(h.ring().FindLastTagged(Op::kRecv, 1)->user_data,
-                        "sent before the drain", 3, /*more=*/true);
-  REQUIRE(h.ring().CompleteLastTagged(Op::kRecv, 1, 0));
+  SinkReadsToFin(h, "sent before the drain");
   CHECK(h.Step());
   CHECK(h.counters().bytes_received == 21);
   REQUIRE(h.ring().CompleteLastTagged(Op::kClose, 1, 0));

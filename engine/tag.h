@@ -25,7 +25,6 @@ enum class Op : uint8_t {
   kSetsockopt,    // setsockopt through URING_CMD (failures only)
   kBind,          // source address bind (failures only)
   kConnect,       // outgoing connect
-  kLinkTimeout,   // --connect-timeout, linked to kConnect
   kRecv,          // multishot receive
   kSend,          // one send in flight per connection
   kShutdown,      // shutdown before close (failures only)
@@ -33,7 +32,7 @@ enum class Op : uint8_t {
   kAccept,        // multishot accept on a worker's listener
   kListen,        // listener setup
   kWake,          // read on the worker's wake-up eventfd
-  kCancel,        // async cancel during drain
+  kCancel,        // async cancel of a slot's operation (failures only)
 };
 
 inline constexpr uint32_t kGenerationBits = 24;

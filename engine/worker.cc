@@ -217,8 +217,6 @@ absl::Status Worker::Setup() {
   wheel_.emplace(kWheelTickNs, now_ns_);
   opener_timer_.kind = kTimerOpener;
   drain_timer_.kind = kTimerDrain;
-  connect_timeout_ts_ = {.tv_sec = plan_.connect_timeout_ns / 1'000'000'000,
-                         .tv_nsec = plan_.connect_timeout_ns % 1'000'000'000};
 
   if (client_slots_ > 0) {
     // This worker's share of --connect-rate, in proportion to its slots.
@@ -484,7 +482,6 @@ void Worker::Dispatch(const io_uring_cqe& cqe) {
     case Op::kSetsockopt:
     case Op::kBind:
     case Op::kConnect:
-    case Op::kLinkTimeout:
       OnConnectStep(c, tag.slot, tag.op, cqe.res);
       return;
     case Op::kRecv:

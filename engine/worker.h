@@ -208,7 +208,7 @@ class Worker {
   void OpenConnections();
   void StartConnect(uint32_t slot);
   const Endpoint* NextSource(uint32_t endpoint);
-  void PrepSocketChain(Connection& c, uint32_t slot, const Endpoint& destination);
+  void PrepSocketSteps(Connection& c, uint32_t slot, const Endpoint& destination);
   bool PrepSocketFallback(Connection& c, uint32_t slot,
                           const Endpoint& destination);
   void OnConnectStep(Connection& c, uint32_t slot, Op op, int res);
@@ -292,7 +292,6 @@ class Worker {
   ScratchPool scratch_;
   FastRandom rng_;
   SocketOptions socket_options_;
-  __kernel_timespec connect_timeout_ts_{};
 
   // Slots: mmap'd, so that untouched ones cost no memory.
   Connection* slab_ = nullptr;

@@ -130,25 +130,22 @@ void Worker::StartConnect(uint32_t slot) {
   stats::Add(counters_.connect_attempts, 1);
 
   const Endpoint& destination = plan_.endpoints[c.endpoint];
-  const uint32_t gen = c.generation;
-  // socket, [bind option, bind], options, connect, link timeout: one chain.
-  ring_->ReserveSqes(4 + 2 + static_cast<unsigned>(socket_options_.list.size()));
+  // socket, [bind option, bind], options, connect, in one submission.
+  ring_->ReserveSqes(4 + static_cast<unsigned>(socket_options_.list.size()));
   if (plan_.socket_setup_in_ring) {
-    PrepSocketChain(c, slot, destination);
+    PrepSocketSteps(c, slot, destination);
   } else if (!PrepSocketFallback(c, slot, destination)) {
     return;  // counted as a failure; the slot is back on the free list
   }
-  io_uring_sqe* sqe = Sqe(Op::kConnect, slot, gen);
+  io_uring_sqe* sqe = Sqe(Op::kConnect, slot, c.generation);
   io_uring_prep_connect(sqe, static_cast<int>(slot), destination.sockaddr_ptr(),
                         destination.address_bytes);
-  sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
-  // The timeout posts nothing when the connect wins (its -ECANCELED counts
-  // as success): one completion per connect instead of two. When it fires,
-  // the connect completes with -ECANCELED, which is how it is recognised.
-  sqe = Sqe(Op::kLinkTimeout, slot, gen);
-  io_uring_prep_link_timeout(sqe, &connect_timeout_ts_, 0);
-  sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+  sqe->flags |= IOSQE_FIXED_FILE;
   AddPending(c);  // the connect
+  // --connect-timeout is the slot's wheel timer, not a LINK_TIMEOUT: a
+  // linked request costs an hrtimer and a task-work round trip per
+  // connect. When it fires, the connect is cancelled (OnConnectionTimer).
+  ScheduleAtOrAfter(&c.timer, now_ns_ + plan_.connect_timeout_ns);
 }
 
 const Endpoint* Worker::NextSource(uint32_t endpoint) {
@@ -161,37 +158,42 @@ const Endpoint* Worker::NextSource(uint32_t endpoint) {
   return source;
 }
 
-// socket -> [IP_BIND_ADDRESS_NO_PORT, bind] -> [options] as one linked
-// chain ahead of the connect. Successful steps post no completion
-// (CQE_SKIP_SUCCESS); a failing one posts its error and cancels the rest.
-void Worker::PrepSocketChain(Connection& c, uint32_t slot,
+// socket, [IP_BIND_ADDRESS_NO_PORT, bind], [options], ahead of the connect
+// in the same submission, not linked. The kernel issues a submission's
+// requests in order, and these complete inline (none of them waits), so
+// each finds the socket the one before set up. A linked chain would run
+// every request after the first from task work instead: measured on the
+// churn scenario, 35 against 29 client CPU-ms per 1k connections.
+// Successful steps post no completion (CQE_SKIP_SUCCESS); a failing one
+// posts its error, and the steps after it fail too (-EBADF without a
+// socket) or go on without it (a connect after a failed bind): the first
+// error is the cause, and OnConnectStep() fails the connection whatever
+// the connect's own result.
+void Worker::PrepSocketSteps(Connection& c, uint32_t slot,
                              const Endpoint& destination) {
   const uint32_t gen = c.generation;
   const int fd = static_cast<int>(slot);
-  auto link = [](io_uring_sqe* sqe) {
-    sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-  };
   io_uring_sqe* sqe = Sqe(Op::kSocket, slot, gen);
   io_uring_prep_socket_direct(sqe, destination.family(), SOCK_STREAM,
                               IPPROTO_TCP, slot, 0);
-  link(sqe);
+  sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+  const auto on_socket = [&](io_uring_sqe* step) {
+    step->flags |= IOSQE_FIXED_FILE | IOSQE_CQE_SKIP_SUCCESS;
+  };
   if (const Endpoint* source = NextSource(c.endpoint)) {
     sqe = Sqe(Op::kSetsockopt, slot, gen);
     compat::PrepSetsockopt(sqe, fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT,
                            &socket_options_.one, sizeof(int));
-    sqe->flags |= IOSQE_FIXED_FILE;
-    link(sqe);
+    on_socket(sqe);
     sqe = Sqe(Op::kBind, slot, gen);
     compat::PrepBind(sqe, fd, source->sockaddr_ptr(), source->address_bytes);
-    sqe->flags |= IOSQE_FIXED_FILE;
-    link(sqe);
+    on_socket(sqe);
   }
   for (const SocketOption& opt : socket_options_.list) {
     sqe = Sqe(Op::kSetsockopt, slot, gen);
     compat::PrepSetsockopt(sqe, fd, opt.level, opt.name, &opt.value,
                            sizeof(int));
-    sqe->flags |= IOSQE_FIXED_FILE;
-    link(sqe);
+    on_socket(sqe);
   }
 }
 
@@ -226,19 +228,20 @@ bool Worker::PrepSocketFallback(Connection& c, uint32_t slot,
   return false;
 }
 
-// Completions of the connect chain. Only the connect's own is counted as
-// pending; the others post only on failure (CQE_SKIP_SUCCESS) and carry
-// the cause: a failed socket/setsockopt/bind, or the link timeout firing
-// (which the connect's -ECANCELED tells as well).
+// Completions of the connect's steps. Only the connect's own is counted
+// as pending; the others post only on failure (CQE_SKIP_SUCCESS), before
+// the connect's, and the first of them is the cause.
 void Worker::OnConnectStep(Connection& c, uint32_t slot, Op op, int res) {
-  if (op == Op::kLinkTimeout) return;
-  if (op == Op::kConnect) DonePending(c);
+  if (op == Op::kConnect) {
+    DonePending(c);
+    wheel_->Cancel(&c.timer);  // the --connect-timeout
+  }
   if (c.state == ConnState::kConnecting) {
-    if (op == Op::kConnect && res == 0) {
+    if (op == Op::kConnect && res == 0 && c.fail_cause == FailCause::kNone) {
       OnEstablished(c, slot);
     } else if (op == Op::kConnect && res == -ECANCELED &&
                c.fail_cause == FailCause::kNone) {
-      // Nothing earlier in the chain failed: the linked timeout cut it.
+      // Nothing before it failed: the --connect-timeout cancelled it.
       c.fail_cause = FailCause::kTimeout;
       last_connect_errno_ = ETIMEDOUT;
     } else if (res < 0 && res != -ECANCELED && c.fail_cause == FailCause::kNone) {

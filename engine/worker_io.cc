@@ -270,6 +270,11 @@ void Worker::ScheduleAtOrAfter(TimerNode* node, int64_t deadline_ns) {
 }
 
 void Worker::OnConnectionTimer(Connection& c, uint32_t slot) {
+  if (c.state == ConnState::kConnecting && !c.Has(kIncoming)) {
+    // --connect-timeout: the connect completes with -ECANCELED.
+    CancelOp(Op::kConnect, slot, c.generation);
+    return;
+  }
   if (c.state != ConnState::kEstablished) return;
   if (now_ns_ >= LifetimeEnd(c)) {
     BeginClose(c, slot);

@@ -1,5 +1,5 @@
 // The worker's connection lifecycles against a fake ring and a fake clock:
-// the connect chain it submits, how each way a connect ends is counted,
+// the connect steps it submits, how each way a connect ends is counted,
 // reconnects, lifetimes, the wake-up read, the submission queue, and the
 // drain and stop phases. The data path is in worker_io_test.cc, the
 // listener in worker_listen_test.cc.
@@ -36,7 +36,7 @@ bool SameAddress(uint64_t addr, const Endpoint& e) {
                      e.address_bytes) == 0;
 }
 
-// --- The connect chain ---------------------------------------------------
+// --- The connect steps ---------------------------------------------------
 
 struct OptionSqe {
   int level;
@@ -49,14 +49,14 @@ void CheckSetsockopt(const io_uring_sqe& sqe, const OptionSqe& want) {
   CHECK(FakeRing::TagOf(sqe).op == Op::kSetsockopt);
   CHECK(sqe.cmd_op == compat::kSocketOpSetsockopt);
   CHECK(sqe.fd == 0);
-  CHECK(sqe.flags == (IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS));
+  CHECK(sqe.flags == (IOSQE_FIXED_FILE | IOSQE_CQE_SKIP_SUCCESS));
   CHECK(static_cast<uint32_t>(sqe.addr) == static_cast<uint32_t>(want.level));
   CHECK((sqe.addr >> 32) == static_cast<uint32_t>(want.name));
   CHECK(sqe.splice_fd_in == static_cast<int>(sizeof(int)));
   CHECK(*reinterpret_cast<const int*>(sqe.addr3) == want.value);
 }
 
-TEST_CASE("a connect is one linked chain: socket, options, bind, connect, timeout") {
+TEST_CASE("a connect is one submission: socket, options, bind, connect") {
   struct Case {
     const char* name;
     std::optional<bool> nagle;
@@ -89,55 +89,89 @@ TEST_CASE("a connect is one linked chain: socket, options, bind, connect, timeou
       REQUIRE(h.Start({.poison_sqes = poison}).ok());
       CHECK(h.Step());
 
+      // In order, unlinked: the kernel issues them in order and each
+      // completes inline.
       const std::vector<io_uring_sqe> chain = h.NewSqes();
       const size_t binds = c.source ? 2 : 0;
-      REQUIRE(chain.size() == 1 + binds + c.options.size() + 2);
+      REQUIRE(chain.size() == 1 + binds + c.options.size() + 1);
       const uint32_t gen = h.slot(0).generation;
       for (size_t i = 0; i < chain.size(); ++i) {
         CAPTURE(i);
         CHECK(FakeRing::TagOf(chain[i]).slot == 0);
         CHECK(FakeRing::TagOf(chain[i]).generation == gen);
-        // Every link but the last continues the chain.
-        CHECK(((chain[i].flags & IOSQE_IO_LINK) != 0) == (i + 1 < chain.size()));
+        CHECK((chain[i].flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)) == 0);
       }
       const io_uring_sqe& socket = chain[0];
       CHECK(socket.opcode == IORING_OP_SOCKET);
       CHECK(FakeRing::TagOf(socket).op == Op::kSocket);
       CHECK(FakeRing::DirectIndex(socket) == 0);  // the slot's table entry
       CHECK(socket.fd == AF_INET);
-      CHECK(socket.flags == (IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS));
+      CHECK(socket.flags == IOSQE_CQE_SKIP_SUCCESS);
       if (c.source) {
         CheckSetsockopt(chain[1], {SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1});
         const io_uring_sqe& bind = chain[2];
         CHECK(bind.opcode == compat::kOpBind);
         CHECK(FakeRing::TagOf(bind).op == Op::kBind);
         CHECK(bind.fd == 0);
-        CHECK(bind.flags == (IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS));
+        CHECK(bind.flags == (IOSQE_FIXED_FILE | IOSQE_CQE_SKIP_SUCCESS));
         CHECK(SameAddress(bind.addr, h.plan.sources[0][0]));
         CHECK(bind.off == sizeof(sockaddr_in));
       }
       for (size_t i = 0; i < c.options.size(); ++i) {
         CheckSetsockopt(chain[1 + binds + i], c.options[i]);
       }
-      const io_uring_sqe& connect = chain[chain.size() - 2];
+      const io_uring_sqe& connect = chain.back();
       CHECK(connect.opcode == IORING_OP_CONNECT);
       CHECK(FakeRing::TagOf(connect).op == Op::kConnect);
       CHECK(connect.fd == 0);
-      CHECK(connect.flags == (IOSQE_FIXED_FILE | IOSQE_IO_LINK));
+      CHECK(connect.flags == IOSQE_FIXED_FILE);
       CHECK(SameAddress(connect.addr, h.plan.endpoints[0]));
       CHECK(connect.off == sizeof(sockaddr_in));
-      const io_uring_sqe& timeout = chain.back();
-      CHECK(timeout.opcode == IORING_OP_LINK_TIMEOUT);
-      CHECK(FakeRing::TagOf(timeout).op == Op::kLinkTimeout);
-      // It posts nothing when the connect wins: one completion per connect.
-      CHECK(timeout.flags == IOSQE_CQE_SKIP_SUCCESS);
-      const auto* ts = reinterpret_cast<const __kernel_timespec*>(timeout.addr);
-      CHECK(ts->tv_sec == 2);
-      CHECK(ts->tv_nsec == 500'000'000);
       CHECK(h.counters().connect_attempts == 1);
-      CHECK(h.ring().broken_links() == 0);
+      // --connect-timeout is the slot's timer: the worker sleeps until it.
+      h.Step();
+      CHECK(h.ring().last_wait_timeout_ns() == 2'500'000'000);
     }
   }
+}
+
+TEST_CASE("--connect-timeout cancels the connect, counted as a timeout") {
+  WorkerHarness h;
+  h.plan.connect_timeout_ns = 250 * kMsNs;
+  REQUIRE(h.Start().ok());
+  h.Step();
+  const uint32_t gen = h.slot(0).generation;
+  (void)h.NewSqes();
+  h.Advance(250 * kMsNs - kMsNs);
+  h.Step();
+  CHECK(h.NewSqes().empty());
+  h.Advance(kMsNs);
+  h.Step();
+  std::vector<io_uring_sqe> sqes = h.NewSqes();
+  REQUIRE(sqes.size() == 1);
+  CHECK(sqes[0].opcode == IORING_OP_ASYNC_CANCEL);
+  CHECK(sqes[0].addr == Tag{Op::kConnect, 0, gen}.Pack());
+  CHECK(h.counters().ConnectFailures() == 0);  // until the connect says so
+  REQUIRE(h.CompleteAndStep(Op::kConnect, 0, -ECANCELED));
+  CHECK(h.counters().conn_failed_timeout == 1);
+  CHECK(h.counters().ConnectFailures() == 1);
+  sqes = h.NewSqes();
+  REQUIRE(sqes.size() == 1);
+  CHECK(sqes[0].opcode == IORING_OP_CLOSE);
+}
+
+TEST_CASE("a connect that completes in time cancels its --connect-timeout") {
+  WorkerHarness h;
+  h.plan.connect_timeout_ns = 250 * kMsNs;
+  REQUIRE(h.Start().ok());
+  h.Step();
+  REQUIRE(h.Establish(0));
+  (void)h.NewSqes();
+  h.Advance(kSecondNs);
+  h.Step();
+  CHECK(h.ring().FindAll(IORING_OP_ASYNC_CANCEL).empty());
+  CHECK(h.slot(0).state == ConnState::kEstablished);
+  CHECK(h.counters().ConnectFailures() == 0);
 }
 
 TEST_CASE("a worker's connect batches widen when its share of the rate is small") {
@@ -168,50 +202,37 @@ TEST_CASE("-c 3 opens every slot at once when the connect rate allows") {
 }
 
 TEST_CASE("a connect that succeeds arms a multishot receive and sends") {
-  // The kernel may post the cancelled link timeout before or after the
-  // connect's own completion.
-  for (const bool timeout_first : {false, true}) {
-    for (const bool messages : {false, true}) {
-      CAPTURE(timeout_first);
-      CAPTURE(messages);
-      WorkerHarness h;
-      if (messages) REQUIRE(h.SetMessages({"0123456789"}).ok());
-      REQUIRE(h.Start().ok());
-      h.Step();
-      const uint32_t gen = h.slot(0).generation;
-      (void)h.NewSqes();
-      if (timeout_first) {
-        REQUIRE(h.ring().CompleteLast(IORING_OP_LINK_TIMEOUT, -ECANCELED));
-        CHECK(h.Step());
-        CHECK(h.slot(0).state == ConnState::kConnecting);
-      }
-      REQUIRE(h.ring().CompleteLast(IORING_OP_CONNECT, 0));
-      if (!timeout_first) {
-        REQUIRE(h.ring().CompleteLast(IORING_OP_LINK_TIMEOUT, -ECANCELED));
-      }
-      CHECK(h.Step());
-      CHECK(h.slot(0).state == ConnState::kEstablished);
-      CHECK(h.counters().connects_established == 1);
-      CHECK(h.counters().ConnectFailures() == 0);
+  for (const bool messages : {false, true}) {
+    CAPTURE(messages);
+    WorkerHarness h;
+    if (messages) REQUIRE(h.SetMessages({"0123456789"}).ok());
+    REQUIRE(h.Start().ok());
+    h.Step();
+    const uint32_t gen = h.slot(0).generation;
+    (void)h.NewSqes();
+    REQUIRE(h.ring().CompleteLast(IORING_OP_CONNECT, 0));
+    CHECK(h.Step());
+    CHECK(h.slot(0).state == ConnState::kEstablished);
+    CHECK(h.counters().connects_established == 1);
+    CHECK(h.counters().ConnectFailures() == 0);
 
-      const std::vector<io_uring_sqe> sqes = h.NewSqes();
-      REQUIRE(CountOp(sqes, Op::kRecv) == 1);
-      const io_uring_sqe recv = *h.ring().FindLast(IORING_OP_RECV);
-      CHECK(recv.fd == 0);
-      CHECK(recv.flags == (IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT));
-      CHECK((recv.ioprio & IORING_RECV_MULTISHOT) != 0);
-      CHECK(recv.buf_group == h.ring().buffer_group());
-      CHECK(FakeRing::TagOf(recv).generation == gen);
-      CHECK(CountOp(sqes, Op::kSend) == (messages ? 1u : 0u));
-      if (messages) {
-        const io_uring_sqe send = *h.ring().FindLast(IORING_OP_SEND);
-        CHECK(send.fd == 0);
-        CHECK(send.flags == IOSQE_FIXED_FILE);
-        CHECK(send.msg_flags == MSG_NOSIGNAL);
-        CHECK(send.addr == reinterpret_cast<uint64_t>(h.plan.client_stream->data()));
-        CHECK(send.len == h.plan.client_stream->size());
-        CHECK(FakeRing::TagOf(send).generation == gen);
-      }
+    const std::vector<io_uring_sqe> sqes = h.NewSqes();
+    REQUIRE(CountOp(sqes, Op::kRecv) == 1);
+    const io_uring_sqe recv = *h.ring().FindLast(IORING_OP_RECV);
+    CHECK(recv.fd == 0);
+    CHECK(recv.flags == (IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT));
+    CHECK((recv.ioprio & IORING_RECV_MULTISHOT) != 0);
+    CHECK(recv.buf_group == h.ring().buffer_group());
+    CHECK(FakeRing::TagOf(recv).generation == gen);
+    CHECK(CountOp(sqes, Op::kSend) == (messages ? 1u : 0u));
+    if (messages) {
+      const io_uring_sqe send = *h.ring().FindLast(IORING_OP_SEND);
+      CHECK(send.fd == 0);
+      CHECK(send.flags == IOSQE_FIXED_FILE);
+      CHECK(send.msg_flags == MSG_NOSIGNAL);
+      CHECK(send.addr == reinterpret_cast<uint64_t>(h.plan.client_stream->data()));
+      CHECK(send.len == h.plan.client_stream->size());
+      CHECK(FakeRing::TagOf(send).generation == gen);
     }
   }
 }
@@ -219,84 +240,87 @@ TEST_CASE("a connect that succeeds arms a multishot receive and sends") {
 TEST_CASE("a failed connect is counted once, by cause, and closes the slot") {
   struct Case {
     int connect_res;
-    int timeout_res;
     uint64_t stats::CounterValues::*counter;
   };
   using V = stats::CounterValues;
   const Case cases[] = {
-      {-ECONNREFUSED, -ECANCELED, &V::conn_failed_refused},
-      {-ECANCELED, -ETIME, &V::conn_failed_timeout},  // --connect-timeout
-      {-ETIMEDOUT, -ECANCELED, &V::conn_failed_timeout},
-      {-ECONNRESET, -ECANCELED, &V::conn_failed_reset},
-      {-EADDRNOTAVAIL, -ECANCELED, &V::conn_failed_no_address},
-      {-ENETUNREACH, -ECANCELED, &V::conn_failed_other},
+      {-ECONNREFUSED, &V::conn_failed_refused},
+      {-ECANCELED, &V::conn_failed_timeout},  // cancelled by --connect-timeout
+      {-ETIMEDOUT, &V::conn_failed_timeout},
+      {-ECONNRESET, &V::conn_failed_reset},
+      {-EADDRNOTAVAIL, &V::conn_failed_no_address},
+      {-ENETUNREACH, &V::conn_failed_other},
   };
   for (const Case& c : cases) {
-    for (const bool timeout_first : {false, true}) {
-      CAPTURE(c.connect_res);
-      CAPTURE(timeout_first);
-      WorkerHarness h;
-      REQUIRE(h.Start().ok());
-      h.Step();
-      const uint32_t gen = h.slot(0).generation;
-      (void)h.NewSqes();
-      // The connect's completion decides; the timeout's, when the kernel
-      // posts one at all, changes nothing, before or after it.
-      if (timeout_first) {
-        REQUIRE(h.ring().CompleteLast(IORING_OP_LINK_TIMEOUT, c.timeout_res));
-        h.Step();
-        CHECK(h.counters().ConnectFailures() == 0);  // not over yet
-        CHECK(h.NewSqes().empty());
-        REQUIRE(h.ring().CompleteLast(IORING_OP_CONNECT, c.connect_res));
-        h.Step();
-      } else {
-        REQUIRE(h.ring().CompleteLast(IORING_OP_CONNECT, c.connect_res));
-        h.Step();
-        REQUIRE(h.ring().CompleteLast(IORING_OP_LINK_TIMEOUT, c.timeout_res));
-        h.Step();
-      }
-      const stats::CounterValues counters = h.counters();
-      CHECK(counters.*c.counter == 1);
-      CHECK(counters.ConnectFailures() == 1);
-      CHECK(counters.connects_established == 0);
-      // Running out of ports is explained once per run, on stderr.
-      CHECK(h.control.no_address_explained.load() ==
-            (c.counter == &V::conn_failed_no_address));
-      const std::vector<io_uring_sqe> sqes = h.NewSqes();
-      REQUIRE(sqes.size() == 1);
-      CHECK(sqes[0].opcode == IORING_OP_CLOSE);
-      CHECK(FakeRing::DirectIndex(sqes[0]) == 0);
-      CHECK(FakeRing::TagOf(sqes[0]).generation == gen);
-      CHECK(h.slot(0).state == ConnState::kClosed);
-    }
+    CAPTURE(c.connect_res);
+    WorkerHarness h;
+    REQUIRE(h.Start().ok());
+    h.Step();
+    const uint32_t gen = h.slot(0).generation;
+    (void)h.NewSqes();
+    REQUIRE(h.ring().CompleteLast(IORING_OP_CONNECT, c.connect_res));
+    h.Step();
+    const stats::CounterValues counters = h.counters();
+    CHECK(counters.*c.counter == 1);
+    CHECK(counters.ConnectFailures() == 1);
+    CHECK(counters.connects_established == 0);
+    // Running out of ports is explained once per run, on stderr.
+    CHECK(h.control.no_address_explained.load() ==
+          (c.counter == &V::conn_failed_no_address));
+    const std::vector<io_uring_sqe> sqes = h.NewSqes();
+    REQUIRE(sqes.size() == 1);
+    CHECK(sqes[0].opcode == IORING_OP_CLOSE);
+    CHECK(FakeRing::DirectIndex(sqes[0]) == 0);
+    CHECK(FakeRing::TagOf(sqes[0]).generation == gen);
+    CHECK(h.slot(0).state == ConnState::kClosed);
   }
 }
 
-TEST_CASE("a failure early in the chain is counted once, as other") {
-  // With CQE_SKIP_SUCCESS only the failing link posts its error; the links
-  // after it, the connect and its timeout included, post -ECANCELED.
-  for (const Op failing : {Op::kSocket, Op::kSetsockopt}) {
-    CAPTURE(static_cast<int>(failing));
+TEST_CASE("a failed step before the connect fails it, counted once by its cause") {
+  // Only a failing step posts (CQE_SKIP_SUCCESS). Without a socket the
+  // steps after it fail with -EBADF; after a failed bind or option the
+  // connect may still succeed, from the wrong address or without the
+  // option: the connection is failed and closed all the same.
+  struct Case {
+    const char* name;
+    Op failing;
+    int res;
+    bool socket_made;  // the steps after it find a socket
+    uint64_t stats::CounterValues::*counter;
+  };
+  using V = stats::CounterValues;
+  const Case cases[] = {
+      {"socket", Op::kSocket, -EMFILE, false, &V::conn_failed_other},
+      {"option", Op::kSetsockopt, -EINVAL, true, &V::conn_failed_other},
+      {"bind", Op::kBind, -EADDRNOTAVAIL, true, &V::conn_failed_no_address},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
     WorkerHarness h;
     h.config.nagle = false;
     h.config.rcvbuf_bytes = 8192;
+    h.plan.sources = {{testing::Ipv4Endpoint("127.0.0.2", 0)}};
     REQUIRE(h.Start().ok());
     h.Step();
-    const std::vector<io_uring_sqe> chain = h.NewSqes();
+    const std::vector<io_uring_sqe> steps = h.NewSqes();
     bool failed = false;
-    for (const io_uring_sqe& sqe : chain) {
+    for (const io_uring_sqe& sqe : steps) {
       const Op op = FakeRing::TagOf(sqe).op;
-      if (op == failing && !failed) {
-        h.ring().Complete(sqe.user_data, op == Op::kSocket ? -EMFILE : -EINVAL);
+      if (op == c.failing && !failed) {
+        h.ring().Complete(sqe.user_data, c.res);
         failed = true;
-      } else if (failed) {
-        h.ring().Complete(sqe.user_data, -ECANCELED);
+      } else if (op == Op::kConnect) {
+        h.ring().Complete(sqe.user_data, c.socket_made ? 0 : -EBADF);
+      } else if (failed && !c.socket_made) {
+        h.ring().Complete(sqe.user_data, -EBADF);
       }
     }
     REQUIRE(failed);
     h.Step();
-    CHECK(h.counters().conn_failed_other == 1);
+    CHECK(h.counters().*c.counter == 1);
     CHECK(h.counters().ConnectFailures() == 1);
+    CHECK(h.counters().connects_established == 0);
+    CHECK(h.ring().FindAll(IORING_OP_RECV).empty());
     CHECK(h.ring().FindAll(IORING_OP_CLOSE).size() == 1);
   }
 }
@@ -307,8 +331,7 @@ TEST_CASE("a closed slot reconnects with a new generation when the pacer allows"
   REQUIRE(h.Start().ok());
   h.Step();
   const uint32_t first_gen = h.slot(0).generation;
-  REQUIRE(h.ring().CompleteLast(IORING_OP_LINK_TIMEOUT, -ETIME));
-  REQUIRE(h.ring().CompleteLast(IORING_OP_CONNECT, -ECANCELED));
+  REQUIRE(h.ring().CompleteLast(IORING_OP_CONNECT, -ECONNREFUSED));
   h.Step();
   REQUIRE(h.CompleteAndStep(Op::kClose, 0, 0));
   CHECK(h.slot(0).state == ConnState::kFree);
@@ -333,7 +356,7 @@ TEST_CASE("a closed slot reconnects with a new generation when the pacer allows"
   CHECK(FakeRing::TagOf(socket).generation == h.slot(0).generation);
   CHECK(h.slot(0).generation != first_gen);
   CHECK(h.counters().connect_attempts == 2);
-  CHECK(h.counters().conn_failed_timeout == 1);
+  CHECK(h.counters().conn_failed_refused == 1);
 }
 
 TEST_CASE("--channel-lifetime: the receive is cancelled, then close, then a reconnect") {
@@ -480,7 +503,6 @@ void RampUp(WorkerHarness& h) {
   REQUIRE(h.ring().FindAll(IORING_OP_CONNECT).size() == 1024);
   for (uint32_t slot = 0; slot < 1024; ++slot) {
     REQUIRE(h.ring().CompleteLastTagged(Op::kConnect, slot, 0));
-    REQUIRE(h.ring().CompleteLastTagged(Op::kLinkTimeout, slot, -ECANCELED));
   }
   h.Step();
   (void)h.ring().submitted();
@@ -494,15 +516,6 @@ TEST_CASE("ramp-up opens at most 1024 connections per Step") {
   CHECK(h.ring().FindAll(IORING_OP_CONNECT).size() == 2048);
   CHECK(h.ring().FindAll(IORING_OP_SEND).size() == 1024);
   CHECK(h.ring().sq_full_retries() > 0);
-}
-
-// The kernel ends a chain at the end of each submission: a chain cut by a
-// full queue would connect without its --connect-timeout (the LINK_TIMEOUT
-// alone fails with -EINVAL). RampUp() fills the queue mid-ramp.
-TEST_CASE("a connect chain is never cut by a full submission queue") {
-  WorkerHarness h;
-  RampUp(h);
-  CHECK(h.ring().broken_links() == 0);
 }
 
 }  // namespace

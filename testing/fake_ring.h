@@ -25,10 +25,9 @@
 //                         .clock = FakeNow};
 //   engine::Worker worker(0, plan, *stats, control, env);
 //   REQUIRE(worker.Setup().ok());
-//   worker.Step();  // prepares socket -> connect -> link timeout for slot 0
+//   worker.Step();  // prepares socket, connect for slot 0
 //   std::optional<io_uring_sqe> connect = ring->FindLast(IORING_OP_CONNECT);
 //   REQUIRE(ring->CompleteLast(IORING_OP_CONNECT, 0));
-//   REQUIRE(ring->CompleteLast(IORING_OP_LINK_TIMEOUT, -ECANCELED));
 //   worker.Step();  // established: a multishot receive is armed
 #ifndef TCPKALI_TESTING_FAKE_RING_H_
 #define TCPKALI_TESTING_FAKE_RING_H_

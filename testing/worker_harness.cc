@@ -101,7 +101,6 @@ std::vector<io_uring_sqe> WorkerHarness::NewSqes() {
 bool WorkerHarness::Establish(uint32_t slot) {
   if (!ring_->FindLastTagged(engine::Op::kConnect, slot)) return false;
   (void)ring_->CompleteLastTagged(engine::Op::kConnect, slot, 0);
-  (void)ring_->CompleteLastTagged(engine::Op::kLinkTimeout, slot, -ECANCELED);
   Step();
   return true;
 }

@@ -1,0 +1,191 @@
+// kernel_floor: the least a client can spend on loopback for the work of
+// two kali-bench scenarios, with plain system calls and no engine at all.
+//
+//   kernel_floor churn   PORT SECONDS [LIFETIME_MS] [SOURCES]
+//   kernel_floor msgrate PORT SECONDS [CONNS] [RATE_PER_CONN]
+//
+// churn: one thread opens connections to 127.0.0.1:PORT as fast as it can
+// (socket, IP_BIND_ADDRESS_NO_PORT, bind to 127.0.11.1..SOURCES, blocking
+// connect) and closes each LIFETIME_MS later, the shape of kali-bench's
+// churn. msgrate: CONNS connections, each sending a 16-byte message
+// RATE_PER_CONN times a second, spread over 1 ms ticks, one send() per
+// message, the shape of kali-bench's msgrate.
+//
+// Both print this process's CPU (user + system, getrusage) per unit of
+// work. On loopback the sender's system calls also run the receiving
+// side's TCP processing, so these figures are what the kernel charges any
+// client for the work, before any user-space cost: a lower bound for
+// tcpkali on the same machine in the same minute. Run it against
+// ../shared/bench/kali-peer (-m sink) as kali-bench does.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace {
+
+uint64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + ts.tv_nsec;
+}
+
+double CpuSeconds() {
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+         ru.ru_stime.tv_usec / 1e6;
+}
+
+sockaddr_in Loopback(const char* ip, int port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, ip, &sa.sin_addr);
+  return sa;
+}
+
+int Connect(const sockaddr_in& dst, const sockaddr_in* src) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  if (src != nullptr) {
+    const int one = 1;
+    setsockopt(fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if (bind(fd, reinterpret_cast<const sockaddr*>(src), sizeof *src) != 0) {
+      const int err = errno;
+      close(fd);
+      return -err;
+    }
+  }
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&dst), sizeof dst) != 0) {
+    const int err = errno;
+    close(fd);
+    return -err;
+  }
+  return fd;
+}
+
+int Churn(int port, double seconds, double lifetime_ms, int sources) {
+  const sockaddr_in dst = Loopback("127.0.0.1", port);
+  std::vector<sockaddr_in> src;
+  for (int i = 1; i <= sources; i++) {
+    src.push_back(Loopback(("127.0.11." + std::to_string(i)).c_str(), 0));
+  }
+  struct Open {
+    int fd;
+    uint64_t close_at;
+  };
+  std::deque<Open> open;
+  const uint64_t lifetime_ns = static_cast<uint64_t>(lifetime_ms * 1e6);
+  const uint64_t start = NowNs();
+  const uint64_t end = start + static_cast<uint64_t>(seconds * 1e9);
+  const double cpu0 = CpuSeconds();
+  uint64_t opened = 0, failed = 0;
+  for (uint64_t now = start; now < end; now = NowNs()) {
+    while (!open.empty() && open.front().close_at <= now) {
+      close(open.front().fd);
+      open.pop_front();
+    }
+    const int fd = Connect(dst, src.empty() ? nullptr : &src[opened % src.size()]);
+    if (fd < 0) {
+      failed++;
+      continue;
+    }
+    opened++;
+    open.push_back({fd, now + lifetime_ns});
+  }
+  for (const Open& o : open) close(o.fd);
+  const double cpu = CpuSeconds() - cpu0;
+  std::printf("churn: %llu connections in %.1f s (%.0f/s), %llu failed, "
+              "CPU %.2f s = %.1f CPU-ms per 1k connections\n",
+              static_cast<unsigned long long>(opened), seconds, opened / seconds,
+              static_cast<unsigned long long>(failed), cpu, cpu / opened * 1e6);
+  return 0;
+}
+
+int MsgRate(int port, double seconds, int conns, double rate) {
+  const sockaddr_in dst = Loopback("127.0.0.1", port);
+  std::vector<int> fds;
+  for (int i = 0; i < conns; i++) {
+    const int fd = Connect(dst, nullptr);
+    if (fd < 0) {
+      std::fprintf(stderr, "kernel_floor: connect: %s\n", std::strerror(-fd));
+      return 1;
+    }
+    fds.push_back(fd);
+  }
+  // Connection i sends message k at start + (k + i / conns) / rate: the
+  // connections are phased evenly over one interval, as tcpkali phases
+  // them, and each tick sends what is due.
+  const char msg[] = "0123456789abcdef";
+  const double interval_ns = 1e9 / rate;
+  std::vector<uint64_t> sent(conns, 0);
+  const uint64_t start = NowNs();
+  const uint64_t end = start + static_cast<uint64_t>(seconds * 1e9);
+  const double cpu0 = CpuSeconds();
+  uint64_t messages = 0, short_sends = 0;
+  timespec tick;
+  clock_gettime(CLOCK_MONOTONIC, &tick);
+  for (uint64_t now = start; now < end; now = NowNs()) {
+    for (int i = 0; i < conns; i++) {
+      const double phase = interval_ns * i / conns;
+      const uint64_t due = static_cast<uint64_t>(((now - start) - phase) / interval_ns) + 1;
+      if (now - start < phase) continue;
+      while (sent[i] < due) {
+        if (send(fds[i], msg, 16, MSG_DONTWAIT | MSG_NOSIGNAL) != 16) short_sends++;
+        sent[i]++;
+        messages++;
+      }
+    }
+    tick.tv_nsec += 1000000;
+    if (tick.tv_nsec >= 1000000000) {
+      tick.tv_nsec -= 1000000000;
+      tick.tv_sec++;
+    }
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &tick, nullptr);
+  }
+  const double cpu = CpuSeconds() - cpu0;
+  for (int fd : fds) close(fd);
+  std::printf("msgrate: %llu messages in %.1f s (%.0f/s), %llu short sends, "
+              "CPU %.2f s = %.2f CPU-s per 1M messages\n",
+              static_cast<unsigned long long>(messages), seconds, messages / seconds,
+              static_cast<unsigned long long>(short_sends), cpu,
+              cpu / messages * 1e6);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::fprintf(stderr,
+                 "usage: kernel_floor churn PORT SECONDS [LIFETIME_MS] [SOURCES]\n"
+                 "       kernel_floor msgrate PORT SECONDS [CONNS] [RATE_PER_CONN]\n");
+    return 64;
+  }
+  const std::string mode = argv[1];
+  const int port = std::atoi(argv[2]);
+  const double seconds = std::atof(argv[3]);
+  if (mode == "churn") {
+    return Churn(port, seconds, argc > 4 ? std::atof(argv[4]) : 10,
+                 argc > 5 ? std::atoi(argv[5]) : 32);
+  }
+  if (mode == "msgrate") {
+    return MsgRate(port, seconds, argc > 4 ? std::atoi(argv[4]) : 200,
+                   argc > 5 ? std::atof(argv[5]) : 500);
+  }
+  std::fprintf(stderr, "kernel_floor: unknown mode '%s' (churn or msgrate)\n",
+               mode.c_str());
+  return 64;
+}

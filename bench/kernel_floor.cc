@@ -2,12 +2,17 @@
 // two kali-bench scenarios, with plain system calls and no engine at all.
 //
 //   kernel_floor churn   PORT SECONDS [LIFETIME_MS] [SOURCES]
+//   kernel_floor hold    PORT CONNS [SOURCES] [HOLD_S]
 //   kernel_floor msgrate PORT SECONDS [CONNS] [RATE_PER_CONN]
 //
 // churn: one thread opens connections to 127.0.0.1:PORT as fast as it can
 // (socket, IP_BIND_ADDRESS_NO_PORT, bind to 127.0.11.1..SOURCES, blocking
 // connect) and closes each LIFETIME_MS later, the shape of kali-bench's
-// churn. msgrate: CONNS connections, each sending a 16-byte message
+// churn. hold: the same, but the connections stay open until CONNS are,
+// and HOLD_S seconds more (the ramp of kali-bench's idle scenarios and of
+// bench/million; CONNS is bounded by RLIMIT_NOFILE, these are ordinary
+// descriptors, so a million takes 50 processes, each measuring its own
+// share while the others hold theirs). msgrate: CONNS connections, each sending a 16-byte message
 // RATE_PER_CONN times a second, spread over 1 ms ticks, one send() per
 // message, the shape of kali-bench's msgrate.
 //
@@ -114,6 +119,40 @@ int Churn(int port, double seconds, double lifetime_ms, int sources) {
   return 0;
 }
 
+int Hold(int port, int conns, int sources, double hold_s) {
+  const sockaddr_in dst = Loopback("127.0.0.1", port);
+  std::vector<sockaddr_in> src;
+  for (int i = 1; i <= sources; i++) {
+    src.push_back(Loopback(("127.0.11." + std::to_string(i)).c_str(), 0));
+  }
+  std::vector<int> fds;
+  fds.reserve(conns);
+  const uint64_t start = NowNs();
+  const double cpu0 = CpuSeconds();
+  uint64_t failed = 0;
+  while (static_cast<int>(fds.size()) < conns) {
+    const int fd = Connect(dst, src.empty() ? nullptr : &src[fds.size() % src.size()]);
+    if (fd < 0) {
+      if (++failed > 1000) {
+        std::fprintf(stderr, "kernel_floor: connect: %s\n", std::strerror(-fd));
+        return 1;
+      }
+      continue;
+    }
+    fds.push_back(fd);
+  }
+  const double cpu = CpuSeconds() - cpu0;
+  const double seconds = (NowNs() - start) / 1e9;
+  std::printf("hold: %d connections open in %.2f s (%.0f/s), %llu failed, "
+              "CPU %.2f s = %.1f CPU-us per connection\n",
+              conns, seconds, conns / seconds, static_cast<unsigned long long>(failed),
+              cpu, cpu / conns * 1e6);
+  std::fflush(stdout);
+  if (hold_s > 0) usleep(static_cast<useconds_t>(hold_s * 1e6));
+  for (int fd : fds) close(fd);
+  return 0;
+}
+
 int MsgRate(int port, double seconds, int conns, double rate) {
   const sockaddr_in dst = Loopback("127.0.0.1", port);
   std::vector<int> fds;
@@ -171,6 +210,7 @@ int main(int argc, char** argv) {
   if (argc < 4) {
     std::fprintf(stderr,
                  "usage: kernel_floor churn PORT SECONDS [LIFETIME_MS] [SOURCES]\n"
+                 "       kernel_floor hold PORT CONNS [SOURCES] [HOLD_S]\n"
                  "       kernel_floor msgrate PORT SECONDS [CONNS] [RATE_PER_CONN]\n");
     return 64;
   }
@@ -181,11 +221,15 @@ int main(int argc, char** argv) {
     return Churn(port, seconds, argc > 4 ? std::atof(argv[4]) : 10,
                  argc > 5 ? std::atoi(argv[5]) : 32);
   }
+  if (mode == "hold") {
+    return Hold(port, std::atoi(argv[3]), argc > 4 ? std::atoi(argv[4]) : 32,
+                argc > 5 ? std::atof(argv[5]) : 0);
+  }
   if (mode == "msgrate") {
     return MsgRate(port, seconds, argc > 4 ? std::atoi(argv[4]) : 200,
                    argc > 5 ? std::atof(argv[5]) : 500);
   }
-  std::fprintf(stderr, "kernel_floor: unknown mode '%s' (churn or msgrate)\n",
+  std::fprintf(stderr, "kernel_floor: unknown mode '%s' (churn, hold or msgrate)\n",
                mode.c_str());
   return 64;
 }

@@ -1,26 +1,29 @@
 // kernel_floor: the least a client can spend on loopback for the work of
-// two kali-bench scenarios, with plain system calls and no engine at all.
+// kali-bench's scenarios, with plain system calls and no engine at all.
 //
 //   kernel_floor churn   PORT SECONDS [LIFETIME_MS] [SOURCES]
 //   kernel_floor hold    PORT CONNS [SOURCES] [HOLD_S]
 //   kernel_floor msgrate PORT SECONDS [CONNS] [RATE_PER_CONN]
+//   kernel_floor bulk    PORT SECONDS [CHUNK_BYTES]
 //
 // churn: one thread opens connections to 127.0.0.1:PORT as fast as it can
 // (socket, IP_BIND_ADDRESS_NO_PORT, bind to 127.0.11.1..SOURCES, blocking
-// connect) and closes each LIFETIME_MS later, the shape of kali-bench's
-// churn. hold: the same, but the connections stay open until CONNS are,
-// and HOLD_S seconds more (the ramp of kali-bench's idle scenarios and of
-// bench/million; CONNS is bounded by RLIMIT_NOFILE, these are ordinary
-// descriptors, so a million takes 50 processes, each measuring its own
-// share while the others hold theirs). msgrate: CONNS connections, each sending a 16-byte message
-// RATE_PER_CONN times a second, spread over 1 ms ticks, one send() per
-// message, the shape of kali-bench's msgrate.
+// connect) and closes each LIFETIME_MS later: kali-bench's churn.
+// hold: the same, but the connections stay open until CONNS are, and
+// HOLD_S seconds more: the ramp of the idle scenarios and of bench/million.
+// CONNS is bounded by RLIMIT_NOFILE (these are ordinary descriptors), so a
+// million takes 50 processes, each measuring its share while the others
+// hold theirs.
+// msgrate: CONNS connections, each sending a 16-byte message RATE_PER_CONN
+// times a second, phased over 1 ms ticks, one send() per message.
+// bulk: one connection, blocking send() of CHUNK_BYTES (default 256 KiB,
+// the size of tcpkali's static stream) in a loop: bulk1.
 //
-// Both print this process's CPU (user + system, getrusage) per unit of
+// Each prints this process's CPU (user + system, getrusage) per unit of
 // work. On loopback the sender's system calls also run the receiving
 // side's TCP processing, so these figures are what the kernel charges any
-// client for the work, before any user-space cost: a lower bound for
-// tcpkali on the same machine in the same minute. Run it against
+// client for the work, before any user-space cost: the floor to compare
+// tcpkali with, on the same machine in the same minute. Run it against
 // ../shared/bench/kali-peer (-m sink) as kali-bench does.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -204,6 +207,29 @@ int MsgRate(int port, double seconds, int conns, double rate) {
   return 0;
 }
 
+int Bulk(int port, double seconds, size_t chunk) {
+  const sockaddr_in dst = Loopback("127.0.0.1", port);
+  const int fd = Connect(dst, nullptr);
+  if (fd < 0) {
+    std::fprintf(stderr, "kernel_floor: connect: %s\n", std::strerror(-fd));
+    return 1;
+  }
+  std::vector<char> data(chunk, 'x');
+  const uint64_t end = NowNs() + static_cast<uint64_t>(seconds * 1e9);
+  const double cpu0 = CpuSeconds();
+  uint64_t bytes = 0;
+  while (NowNs() < end) {
+    const ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) break;
+    bytes += static_cast<uint64_t>(n);
+  }
+  const double cpu = CpuSeconds() - cpu0;
+  close(fd);
+  std::printf("bulk: %.2f GB in %.1f s, CPU %.2f s = %.2f GB per CPU-s\n",
+              bytes / 1e9, seconds, cpu, bytes / 1e9 / cpu);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -211,7 +237,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: kernel_floor churn PORT SECONDS [LIFETIME_MS] [SOURCES]\n"
                  "       kernel_floor hold PORT CONNS [SOURCES] [HOLD_S]\n"
-                 "       kernel_floor msgrate PORT SECONDS [CONNS] [RATE_PER_CONN]\n");
+                 "       kernel_floor msgrate PORT SECONDS [CONNS] [RATE_PER_CONN]\n"
+                 "       kernel_floor bulk PORT SECONDS [CHUNK_BYTES]\n");
     return 64;
   }
   const std::string mode = argv[1];
@@ -229,7 +256,10 @@ int main(int argc, char** argv) {
     return MsgRate(port, seconds, argc > 4 ? std::atoi(argv[4]) : 200,
                    argc > 5 ? std::atof(argv[5]) : 500);
   }
-  std::fprintf(stderr, "kernel_floor: unknown mode '%s' (churn, hold or msgrate)\n",
+  if (mode == "bulk") {
+    return Bulk(port, seconds, argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 262144);
+  }
+  std::fprintf(stderr, "kernel_floor: unknown mode '%s' (churn, hold, msgrate or bulk)\n",
                mode.c_str());
   return 64;
 }

@@ -92,7 +92,8 @@ absl::Status PlanMessages(const Config& config, bool server, RunPlan& plan) {
   m = std::move(*compiled);
   std::optional<StaticStream>& stream = server ? plan.server_stream : plan.client_stream;
   if (!m.repeated.empty() && m.repeated_scope() == MessageScope::kStatic) {
-    auto built = StaticStream::Build(m.repeated, 256 * 1024);
+    auto built = StaticStream::Build(
+        m.repeated, StaticStreamTargetBytes(server ? 0 : config.connections));
     if (!built.ok()) return built.status();
     stream.emplace(std::move(*built));
   }

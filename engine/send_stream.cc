@@ -54,6 +54,12 @@ absl::StatusOr<StaticStream> StaticStream::Build(
   return stream;
 }
 
+size_t StaticStreamTargetBytes(uint64_t connections) {
+  constexpr size_t kMost = 4 << 20, kLeast = 256 << 10;
+  if (connections == 0) return kLeast;
+  return std::clamp<size_t>(kMost / std::min<uint64_t>(connections, kMost), kLeast, kMost);
+}
+
 size_t ConnectionStreamBytes(const std::vector<CompiledMessage>& repeated,
                              size_t target_bytes) {
   const uint64_t max_cycle = MaxCycleBytes(repeated);

@@ -10,7 +10,8 @@
 // first n bytes of the stream contain.
 //
 //   StaticStream    every repeated message is kStatic: one read-only buffer
-//                   (about 64 KiB) shared by every connection of the run.
+//                   (256 KiB to 4 MiB, StaticStreamTargetBytes()) shared
+//                   by every connection of the run.
 //   per connection  no message is kPerMessage but some are kPerConnection:
 //                   the engine sizes a buffer with ConnectionStreamBytes()
 //                   and fills it with ExpandConnectionStream() when the
@@ -37,6 +38,16 @@ namespace tcpkali::engine {
 
 // The default size a stream buffer grows to by whole cycles.
 inline constexpr size_t kDefaultStreamTargetBytes = 64 * 1024;
+
+// The size a run's static stream grows to, by how many connections send
+// from it (0: not known, as for a listener's). An unpaced send takes at
+// most the stream's end, and the kernel takes up to a send buffer's worth
+// (4 MiB by default) at once: one connection sending 4 MiB per send moves
+// 1.6x the bytes per CPU-second it does at 256 KiB (bench/RESULTS.md).
+// Among many connections each send buffer holds less and the gain is gone,
+// while a small stream stays in the cache: 4 MiB for one connection,
+// halving as connections double, down to 256 KiB from 16 on.
+size_t StaticStreamTargetBytes(uint64_t connections);
 
 // How many whole messages the first `stream_bytes` bytes of the repeated
 // cycle contain. `message_ends` holds the end offset of each message in one

@@ -131,6 +131,17 @@ TEST_CASE("per-connection streams: sized for the longest, filled per uid") {
   CHECK(MessagesCompletedAt(ends, 14) == 4);
 }
 
+TEST_CASE("the static stream is larger the fewer connections send from it") {
+  CHECK(StaticStreamTargetBytes(1) == 4u << 20);
+  CHECK(StaticStreamTargetBytes(2) == 2u << 20);
+  CHECK(StaticStreamTargetBytes(4) == 1u << 20);
+  CHECK(StaticStreamTargetBytes(3) == (4u << 20) / 3);
+  CHECK(StaticStreamTargetBytes(16) == 256u << 10);
+  CHECK(StaticStreamTargetBytes(100) == 256u << 10);
+  CHECK(StaticStreamTargetBytes(1'000'000'000'000) == 256u << 10);
+  CHECK(StaticStreamTargetBytes(0) == 256u << 10);  // a listener's: not known
+}
+
 TEST_CASE("CyclesFor is at least one") {
   CHECK(CyclesFor(10, 5) == 1);
   CHECK(CyclesFor(10, 25) == 2);

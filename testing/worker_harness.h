@@ -85,9 +85,10 @@ class WorkerHarness {
   // Moves the fake clock forward.
   void Advance(int64_t ns) { SetFakeNowNs(FakeNowNs() + ns); }
 
-  // Completes the last connect chain of client `slot` with success (connect
-  // 0, its link timeout cancelled) and runs a Step(). Returns false, with
-  // nothing completed, when no connect was submitted for the slot.
+  // Completes the last connect of client `slot` with success (the steps
+  // before it post nothing when they succeed) and runs a Step(). Returns
+  // false, with nothing completed, when no connect was submitted for the
+  // slot.
   [[nodiscard]] bool Establish(uint32_t slot);
 
   // Completes the last SQE of `op` for `slot` and runs a Step(). False, with

@@ -53,6 +53,8 @@ TEST_CASE("bad command lines: exit 64 or 65 and one line naming the option") {
       {{"::1:80"}, 64, "destination"},
       {{"-l", "70000"}, 64, "--listen-port"},
       {{"--source-ip", "1.2.3.4/33", "x:1"}, 64, "--source-ip"},
+      // TEST-NET-1: no address of this host (unless ip_nonlocal_bind).
+      {{"--source-ip", "192.0.2.1", "127.0.0.1:1"}, 64, "--source-ip"},
       // Bad percentiles.
       {{"--latency-percentiles", "0", "x:1"}, 64, "--latency-percentiles"},
       {{"--latency-percentiles", "99/101", "x:1"}, 64, "--latency-percentiles"},

@@ -80,7 +80,8 @@ void AppendDistinct(std::vector<sockaddr_storage>& set,
 
 absl::StatusOr<Groups> FromSourceIps(
     const std::vector<std::string>& source_ips,
-    const std::vector<sockaddr_storage>& destinations) {
+    const std::vector<sockaddr_storage>& destinations,
+    const AddressProbe& probe) {
   std::vector<sockaddr_storage> v4, v6;
   std::set<std::string> seen;
   uint64_t total = 0;
@@ -104,7 +105,15 @@ absl::StatusOr<Groups> FromSourceIps(
     // A set holds distinct addresses; ranges given twice add nothing.
     for (uint64_t i = 0; i < range->size(); ++i) {
       const sockaddr_storage address = range->At(i);
-      if (seen.insert(AddressKey(address)).second) set.push_back(address);
+      if (!seen.insert(AddressKey(address)).second) continue;
+      if (absl::Status bindable = probe.CheckBindable(address); !bindable.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--source-ip: ", IpToString(address),
+            range->size() > 1 ? absl::StrCat(" (of ", text, ")") : "",
+            " is not an address of this host (bind: ", bindable.message(),
+            "); `ip -brief address` lists them"));
+      }
+      set.push_back(address);
     }
   }
   Groups groups;
@@ -226,6 +235,20 @@ SystemAddressProbe::InterfaceAddresses() const {
   return out;
 }
 
+absl::Status SystemAddressProbe::CheckBindable(const sockaddr_storage& source) const {
+  const int fd = socket(source.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::UnavailableError(std::strerror(errno));
+  const int one = 1;
+  setsockopt(fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+  const socklen_t length =
+      source.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+  const int rc = bind(fd, reinterpret_cast<const sockaddr*>(&source), length);
+  const int err = errno;
+  close(fd);
+  if (rc != 0) return absl::UnavailableError(std::strerror(err));
+  return absl::OkStatus();
+}
+
 size_t SourceAddresses::UsableDestinations() const {
   size_t usable = 0;
   for (const auto& [begin, end] : spans_) usable += end > begin ? 1 : 0;
@@ -239,7 +262,7 @@ absl::StatusOr<SourceAddresses> ResolveSourceAddresses(
   if (destinations.empty()) return SourceAddresses();  // a sink-only run
   absl::StatusOr<Groups> groups = source_ips.empty()
                                       ? FromInterfaces(destinations, probe)
-                                      : FromSourceIps(source_ips, destinations);
+                                      : FromSourceIps(source_ips, destinations, probe);
   if (!groups.ok()) return groups.status();
   SourceAddresses out;
   std::vector<std::pair<size_t, size_t>> set_spans;

@@ -68,15 +68,24 @@ class AddressProbe {
   // kernel's order. Fails with Internal when getifaddrs() does.
   [[nodiscard]] virtual absl::StatusOr<std::vector<InterfaceAddress>>
   InterfaceAddresses() const = 0;
+
+  // OK when a TCP socket can bind `source` (port 0, with
+  // IP_BIND_ADDRESS_NO_PORT, as every connection does): an address of
+  // this host, or any address under net.ipv4.ip_nonlocal_bind. Otherwise
+  // the errno's text ("Cannot assign requested address").
+  [[nodiscard]] virtual absl::Status CheckBindable(
+      const sockaddr_storage& source) const = 0;
 };
 
-// The live kernel: a UDP connect() + getsockname(), and getifaddrs().
+// The live kernel: a UDP connect() + getsockname(), getifaddrs(), and a
+// bind() that is closed at once.
 class SystemAddressProbe final : public AddressProbe {
  public:
   absl::StatusOr<sockaddr_storage> RouteSource(
       const sockaddr_storage& destination) const override;
   absl::StatusOr<std::vector<InterfaceAddress>> InterfaceAddresses()
       const override;
+  absl::Status CheckBindable(const sockaddr_storage& source) const override;
 };
 
 // The source addresses of a run, per destination. Immutable once built;
@@ -113,7 +122,9 @@ class SourceAddresses {
 // pairs), from `source_ips` (--source-ip, each an address or CIDR range)
 // or, when that is empty, from the interfaces `probe` reports.
 // Fails with InvalidArgument ("--source-ip: ...") when an entry does not
-// parse, is not a unicast address, or the entries hold more than
+// parse, is not a unicast address, holds an address this host cannot bind
+// (checked once per address at start, so that no connection goes out from
+// another address than asked), or the entries hold more than
 // kMaxSourceAddresses addresses, or when no entry matches the family of
 // any destination; with FailedPrecondition when, by default, no
 // destination has a route; and with the probe's error when getifaddrs()

@@ -4,7 +4,11 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -47,6 +51,7 @@ class FakeProbe final : public AddressProbe {
       {"fe80::9", "fe80::1"},
       {"198.51.100.1", "203.0.113.7"}};  // an address on no interface
   absl::Status interfaces_status;
+  std::set<std::string> unbindable = {"10.9.9.9", "172.16.1.7"};
 
   absl::StatusOr<sockaddr_storage> RouteSource(
       const sockaddr_storage& destination) const override {
@@ -65,6 +70,10 @@ class FakeProbe final : public AddressProbe {
         {"eth0", Ip("192.0.2.2")}, {"eth0", Ip("fd00::2")},
         {"eth0", Ip("fe80::1")},   {"lo", Ip("127.0.0.5")},
         {"eth0", Ip("192.0.2.3")}, {"eth0", Ip("192.0.2.2")}};
+  }
+  absl::Status CheckBindable(const sockaddr_storage& source) const override {
+    if (unbindable.count(IpToString(source)) == 0) return absl::OkStatus();
+    return absl::UnavailableError("Cannot assign requested address");
   }
 };
 
@@ -131,6 +140,36 @@ TEST_CASE("--source-ip: bad entries are usage errors naming the flag") {
   }
 }
 
+TEST_CASE("--source-ip: an address this host cannot bind is a usage error") {
+  // Checked at start: a connection must never leave from another address
+  // than the one asked for, nor fail at the rate connections are opened.
+  struct Row {
+    Strings source_ips;
+    const char* message;
+  };
+  const Row rows[] = {
+      {{"127.0.0.1", "10.9.9.9"},
+       "--source-ip: 10.9.9.9 is not an address of this host (bind: Cannot "
+       "assign requested address); `ip -brief address` lists them"},
+      {{"172.16.1.0/24"},
+       "--source-ip: 172.16.1.7 (of 172.16.1.0/24) is not an address of this host "
+       "(bind: Cannot assign requested address); `ip -brief address` lists "
+       "them"},
+  };
+  FakeProbe probe;
+  for (const Row& row : rows) {
+    CAPTURE(row.message);
+    absl::StatusOr<SourceAddresses> s =
+        ResolveSourceAddresses(row.source_ips, {Ip("127.0.0.1", 80)}, probe);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(std::string(s.status().message()) == row.message);
+  }
+  probe.unbindable.clear();
+  CHECK(ResolveSourceAddresses({"127.0.0.1", "10.9.9.9"}, {Ip("127.0.0.1", 80)}, probe)
+            .ok());
+}
+
 TEST_CASE("by default: the routing interface's addresses, aliases included") {
   struct Row {
     const char* destination;
@@ -193,6 +232,19 @@ TEST_CASE("the live kernel routes loopback from lo") {
   CHECK(std::find(sources.begin(), sources.end(), "127.0.0.1") !=
         sources.end());
   for (const std::string& a : sources) CHECK(a.rfind("127.", 0) == 0);
+}
+
+TEST_CASE("the live kernel binds loopback addresses, not TEST-NET ones") {
+  SystemAddressProbe probe;
+  CHECK(probe.CheckBindable(Ip("127.0.0.1")).ok());
+  CHECK(probe.CheckBindable(Ip("127.3.2.1")).ok());  // all of 127/8 is local
+  std::string nonlocal_bind;
+  std::ifstream("/proc/sys/net/ipv4/ip_nonlocal_bind") >> nonlocal_bind;
+  if (nonlocal_bind == "0") {
+    const absl::Status status = probe.CheckBindable(Ip("192.0.2.1"));
+    CHECK_FALSE(status.ok());
+    CHECK(std::string(status.message()) == std::strerror(EADDRNOTAVAIL));
+  }
 }
 
 }  // namespace

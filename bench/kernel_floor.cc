@@ -4,7 +4,7 @@
 //   kernel_floor churn   PORT SECONDS [LIFETIME_MS] [SOURCES]
 //   kernel_floor hold    PORT CONNS [SOURCES] [HOLD_S]
 //   kernel_floor msgrate PORT SECONDS [CONNS] [RATE_PER_CONN]
-//   kernel_floor bulk    PORT SECONDS [CHUNK_BYTES]
+//   kernel_floor bulk    PORT SECONDS [CHUNK_BYTES] [CONNS]
 //
 // churn: one thread opens connections to 127.0.0.1:PORT as fast as it can
 // (socket, IP_BIND_ADDRESS_NO_PORT, bind to 127.0.11.1..SOURCES, blocking
@@ -16,8 +16,9 @@
 // hold theirs.
 // msgrate: CONNS connections, each sending a 16-byte message RATE_PER_CONN
 // times a second, phased over 1 ms ticks, one send() per message.
-// bulk: one connection, blocking send() of CHUNK_BYTES (default 256 KiB,
-// the size of tcpkali's static stream) in a loop: bulk1.
+// bulk: one connection, blocking send() of CHUNK_BYTES (default 256 KiB)
+// in a loop: bulk1; with CONNS > 1, one non-blocking send() per writable
+// connection from an epoll loop: bulk100.
 //
 // Each prints this process's CPU (user + system, getrusage) per unit of
 // work. On loopback the sender's system calls also run the receiving
@@ -28,11 +29,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -207,24 +210,44 @@ int MsgRate(int port, double seconds, int conns, double rate) {
   return 0;
 }
 
-int Bulk(int port, double seconds, size_t chunk) {
+int Bulk(int port, double seconds, size_t chunk, int conns) {
   const sockaddr_in dst = Loopback("127.0.0.1", port);
-  const int fd = Connect(dst, nullptr);
-  if (fd < 0) {
-    std::fprintf(stderr, "kernel_floor: connect: %s\n", std::strerror(-fd));
-    return 1;
+  std::vector<int> fds;
+  const int epoll = epoll_create1(EPOLL_CLOEXEC);
+  for (int i = 0; i < conns; i++) {
+    const int fd = Connect(dst, nullptr);
+    if (fd < 0) {
+      std::fprintf(stderr, "kernel_floor: connect: %s\n", std::strerror(-fd));
+      return 1;
+    }
+    fds.push_back(fd);
+    epoll_event ev{.events = EPOLLOUT, .data = {.fd = fd}};
+    epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &ev);
   }
   std::vector<char> data(chunk, 'x');
   const uint64_t end = NowNs() + static_cast<uint64_t>(seconds * 1e9);
   const double cpu0 = CpuSeconds();
   uint64_t bytes = 0;
-  while (NowNs() < end) {
-    const ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) break;
-    bytes += static_cast<uint64_t>(n);
+  if (conns == 1) {  // blocking sends
+    while (NowNs() < end) {
+      const ssize_t n = send(fds[0], data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) break;
+      bytes += static_cast<uint64_t>(n);
+    }
+  } else {  // one non-blocking send per writable connection, as tcpkali
+    epoll_event events[256];
+    while (NowNs() < end) {
+      const int ready = epoll_wait(epoll, events, 256, 100);
+      for (int i = 0; i < ready; i++) {
+        const ssize_t n = send(events[i].data.fd, data.data(), data.size(),
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) bytes += static_cast<uint64_t>(n);
+      }
+    }
   }
   const double cpu = CpuSeconds() - cpu0;
-  close(fd);
+  for (int fd : fds) close(fd);
+  close(epoll);
   std::printf("bulk: %.2f GB in %.1f s, CPU %.2f s = %.2f GB per CPU-s\n",
               bytes / 1e9, seconds, cpu, bytes / 1e9 / cpu);
   return 0;
@@ -238,7 +261,7 @@ int main(int argc, char** argv) {
                  "usage: kernel_floor churn PORT SECONDS [LIFETIME_MS] [SOURCES]\n"
                  "       kernel_floor hold PORT CONNS [SOURCES] [HOLD_S]\n"
                  "       kernel_floor msgrate PORT SECONDS [CONNS] [RATE_PER_CONN]\n"
-                 "       kernel_floor bulk PORT SECONDS [CHUNK_BYTES]\n");
+                 "       kernel_floor bulk PORT SECONDS [CHUNK_BYTES] [CONNS]\n");
     return 64;
   }
   const std::string mode = argv[1];
@@ -257,7 +280,8 @@ int main(int argc, char** argv) {
                    argc > 5 ? std::atof(argv[5]) : 500);
   }
   if (mode == "bulk") {
-    return Bulk(port, seconds, argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 262144);
+    return Bulk(port, seconds, argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 262144,
+                argc > 5 ? std::max(1, std::atoi(argv[5])) : 1);
   }
   std::fprintf(stderr, "kernel_floor: unknown mode '%s' (churn, hold, msgrate or bulk)\n",
                mode.c_str());

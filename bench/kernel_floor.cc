@@ -87,12 +87,34 @@ int Connect(const sockaddr_in& dst, const sockaddr_in* src) {
   return fd;
 }
 
+// 127.0.11.1 .. 127.0.11.<count>, port 0: the source addresses to bind.
+std::vector<sockaddr_in> Sources(int count) {
+  std::vector<sockaddr_in> sources;
+  for (int i = 1; i <= count; i++) {
+    sources.push_back(Loopback(("127.0.11." + std::to_string(i)).c_str(), 0));
+  }
+  return sources;
+}
+
+// `count` connections to `dst`, unbound; empty (with the reason on
+// stderr) when one fails.
+std::vector<int> ConnectAll(const sockaddr_in& dst, int count) {
+  std::vector<int> fds;
+  for (int i = 0; i < count; i++) {
+    const int fd = Connect(dst, nullptr);
+    if (fd < 0) {
+      std::fprintf(stderr, "kernel_floor: connect: %s\n", std::strerror(-fd));
+      for (int open : fds) close(open);
+      return {};
+    }
+    fds.push_back(fd);
+  }
+  return fds;
+}
+
 int Churn(int port, double seconds, double lifetime_ms, int sources) {
   const sockaddr_in dst = Loopback("127.0.0.1", port);
-  std::vector<sockaddr_in> src;
-  for (int i = 1; i <= sources; i++) {
-    src.push_back(Loopback(("127.0.11." + std::to_string(i)).c_str(), 0));
-  }
+  const std::vector<sockaddr_in> src = Sources(sources);
   struct Open {
     int fd;
     uint64_t close_at;
@@ -127,10 +149,7 @@ int Churn(int port, double seconds, double lifetime_ms, int sources) {
 
 int Hold(int port, int conns, int sources, double hold_s) {
   const sockaddr_in dst = Loopback("127.0.0.1", port);
-  std::vector<sockaddr_in> src;
-  for (int i = 1; i <= sources; i++) {
-    src.push_back(Loopback(("127.0.11." + std::to_string(i)).c_str(), 0));
-  }
+  const std::vector<sockaddr_in> src = Sources(sources);
   std::vector<int> fds;
   fds.reserve(conns);
   const uint64_t start = NowNs();
@@ -160,16 +179,8 @@ int Hold(int port, int conns, int sources, double hold_s) {
 }
 
 int MsgRate(int port, double seconds, int conns, double rate) {
-  const sockaddr_in dst = Loopback("127.0.0.1", port);
-  std::vector<int> fds;
-  for (int i = 0; i < conns; i++) {
-    const int fd = Connect(dst, nullptr);
-    if (fd < 0) {
-      std::fprintf(stderr, "kernel_floor: connect: %s\n", std::strerror(-fd));
-      return 1;
-    }
-    fds.push_back(fd);
-  }
+  const std::vector<int> fds = ConnectAll(Loopback("127.0.0.1", port), conns);
+  if (fds.empty()) return 1;
   // Connection i sends message k at start + (k + i / conns) / rate: the
   // connections are phased evenly over one interval, as tcpkali phases
   // them, and each tick sends what is due.
@@ -211,16 +222,10 @@ int MsgRate(int port, double seconds, int conns, double rate) {
 }
 
 int Bulk(int port, double seconds, size_t chunk, int conns) {
-  const sockaddr_in dst = Loopback("127.0.0.1", port);
-  std::vector<int> fds;
+  const std::vector<int> fds = ConnectAll(Loopback("127.0.0.1", port), conns);
+  if (fds.empty()) return 1;
   const int epoll = epoll_create1(EPOLL_CLOEXEC);
-  for (int i = 0; i < conns; i++) {
-    const int fd = Connect(dst, nullptr);
-    if (fd < 0) {
-      std::fprintf(stderr, "kernel_floor: connect: %s\n", std::strerror(-fd));
-      return 1;
-    }
-    fds.push_back(fd);
+  for (const int fd : fds) {
     epoll_event ev{.events = EPOLLOUT, .data = {.fd = fd}};
     epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &ev);
   }

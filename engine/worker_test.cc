@@ -135,6 +135,23 @@ TEST_CASE("a connect is one submission: socket, options, bind, connect") {
   }
 }
 
+// A slot's timer at work: nothing is submitted until `deadline_ns` from
+// now, then, at it, the cancel of the slot-0 operation `op` of generation
+// `gen`, and nothing else. Returns that cancel.
+io_uring_sqe CancelAtDeadline(WorkerHarness& h, int64_t deadline_ns, Op op,
+                              uint32_t gen) {
+  h.Advance(deadline_ns - kMsNs);
+  h.Step();
+  CHECK(h.NewSqes().empty());
+  h.Advance(kMsNs);
+  h.Step();
+  const std::vector<io_uring_sqe> sqes = h.NewSqes();
+  REQUIRE(sqes.size() == 1);
+  CHECK(sqes[0].opcode == IORING_OP_ASYNC_CANCEL);
+  CHECK(sqes[0].addr == Tag{op, 0, gen}.Pack());
+  return sqes[0];
+}
+
 TEST_CASE("--connect-timeout cancels the connect, counted as a timeout") {
   WorkerHarness h;
   h.plan.connect_timeout_ns = 250 * kMsNs;
@@ -142,20 +159,12 @@ TEST_CASE("--connect-timeout cancels the connect, counted as a timeout") {
   h.Step();
   const uint32_t gen = h.slot(0).generation;
   (void)h.NewSqes();
-  h.Advance(250 * kMsNs - kMsNs);
-  h.Step();
-  CHECK(h.NewSqes().empty());
-  h.Advance(kMsNs);
-  h.Step();
-  std::vector<io_uring_sqe> sqes = h.NewSqes();
-  REQUIRE(sqes.size() == 1);
-  CHECK(sqes[0].opcode == IORING_OP_ASYNC_CANCEL);
-  CHECK(sqes[0].addr == Tag{Op::kConnect, 0, gen}.Pack());
+  (void)CancelAtDeadline(h, 250 * kMsNs, Op::kConnect, gen);
   CHECK(h.counters().ConnectFailures() == 0);  // until the connect says so
   REQUIRE(h.CompleteAndStep(Op::kConnect, 0, -ECANCELED));
   CHECK(h.counters().conn_failed_timeout == 1);
   CHECK(h.counters().ConnectFailures() == 1);
-  sqes = h.NewSqes();
+  const std::vector<io_uring_sqe> sqes = h.NewSqes();
   REQUIRE(sqes.size() == 1);
   CHECK(sqes[0].opcode == IORING_OP_CLOSE);
 }
@@ -368,23 +377,15 @@ TEST_CASE("--channel-lifetime: the receive is cancelled, then close, then a reco
   const uint32_t gen = h.slot(0).generation;
   (void)h.NewSqes();
 
-  h.Advance(kSecondNs - kMsNs);
-  h.Step();
-  CHECK(h.NewSqes().empty());
-  h.Advance(kMsNs);
-  h.Step();
-  std::vector<io_uring_sqe> sqes = h.NewSqes();
-  REQUIRE(sqes.size() == 1);
   // The pending receive is cancelled by its tag (found by hash, inline).
-  CHECK(sqes[0].opcode == IORING_OP_ASYNC_CANCEL);
-  CHECK(sqes[0].addr == Tag{Op::kRecv, 0, gen}.Pack());
-  CHECK((sqes[0].flags & IOSQE_CQE_SKIP_SUCCESS) != 0);
+  const io_uring_sqe cancel = CancelAtDeadline(h, kSecondNs, Op::kRecv, gen);
+  CHECK((cancel.flags & IOSQE_CQE_SKIP_SUCCESS) != 0);
   CHECK(h.slot(0).state == ConnState::kClosing);
 
   // The close waits for the receive to come back.
   CHECK(h.ring().FindAll(IORING_OP_CLOSE).empty());
   REQUIRE(h.CompleteAndStep(Op::kRecv, 0, -ECANCELED));
-  sqes = h.NewSqes();
+  const std::vector<io_uring_sqe> sqes = h.NewSqes();
   REQUIRE(sqes.size() == 1);
   CHECK(sqes[0].opcode == IORING_OP_CLOSE);
   CHECK(FakeRing::TagOf(sqes[0]).generation == gen);

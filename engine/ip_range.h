@@ -91,6 +91,10 @@ std::string EndpointToString(const sockaddr_storage& address);
 // True for 127.0.0.0/8 and ::1 (and IPv4-mapped ::ffff:127.x.y.z).
 bool IsLoopback(const sockaddr_storage& address);
 
+// The port of a sockaddr_in/sockaddr_in6, in host order; 0 for any other
+// family.
+uint16_t PortOf(const sockaddr_storage& address);
+
 // True when the two hold the same family and address; ports are ignored.
 bool SameIp(const sockaddr_storage& a, const sockaddr_storage& b);
 

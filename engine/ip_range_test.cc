@@ -155,6 +155,9 @@ TEST_CASE("address helpers: text, loopback, equality") {
   CHECK(SameIp(v4, IpRange::Parse("127.0.0.9")->At(0)));  // port ignored
   CHECK_FALSE(SameIp(v4, IpRange::Parse("127.0.0.8")->At(0)));
   CHECK_FALSE(SameIp(v4, v6));
+  CHECK(PortOf(v4) == 80);
+  CHECK(PortOf(v6) == 8080);
+  CHECK(PortOf(sockaddr_storage{}) == 0);
   CHECK(IpToString(sockaddr_storage{}) == "?");
 }
 

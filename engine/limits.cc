@@ -443,15 +443,7 @@ PlannedRun PlanRun(const Config& config,
          .loopback = IsLoopback(d)});
     if (mine.empty()) continue;
     ++usable;
-    const uint16_t port =
-        ntohs(d.ss_family == AF_INET
-                  ? reinterpret_cast<const sockaddr_in&>(d).sin_port
-                  : reinterpret_cast<const sockaddr_in6&>(d).sin6_port);
-    const bool local =
-        IsLoopback(d) ||
-        std::any_of(mine.begin(), mine.end(),
-                    [&](const sockaddr_storage& s) { return SameIp(s, d); });
-    if (run.listener && port == config.listen->port && local) ++own;
+    if (run.listener && ReachesOwnListener(d, mine, config.listen->port)) ++own;
   }
   run.accepted_connections = CeilDiv(SatMul(run.connections, own), usable);
   return run;

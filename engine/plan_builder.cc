@@ -196,6 +196,16 @@ absl::Status PlanAddresses(const Config& config, RunPlan& plan,
     auto listen = ResolveListenAddress(*config.listen);
     if (!listen.ok()) return listen.status();
     plan.listen = *listen;
+    // Destinations without a source of their family get no connections.
+    bool own = !plan.endpoints.empty();
+    for (size_t i = 0; i < resolved.size(); ++i) {
+      const std::span<const sockaddr_storage> mine = sources.For(i);
+      if (!mine.empty() &&
+          !ReachesOwnListener(resolved[i].address, mine, config.listen->port)) {
+        own = false;
+      }
+    }
+    plan.clients_reach_own_listener = own;
   }
   return absl::OkStatus();
 }

@@ -50,6 +50,13 @@ struct RunPlan {
   // drain_idle_ns passes without a byte moving, or after drain_max_ns.
   int64_t drain_idle_ns = 1'000'000'000;
   int64_t drain_max_ns = 10'000'000'000;
+  // Every destination is this process's own listener (-l P ... 127.0.0.1:P):
+  // our sink reads whatever is on its way, so a drain without a byte moving
+  // is TCP waiting to retransmit (under memory pressure the kernel drops
+  // segments and retries them after 200 ms, then 400, 800...), not a peer
+  // that has stopped reading. Such a drain ends when it is complete, or at
+  // drain_max_ns, never on drain_idle_ns.
+  bool clients_reach_own_listener = false;
   // Printed once if connect() runs out of local ports (EADDRNOTAVAIL): how
   // many connections the ports allow, and the fix.
   std::string no_address_explanation;

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -276,6 +277,15 @@ absl::StatusOr<SourceAddresses> ResolveSourceAddresses(
                                  : set_spans[set]);
   }
   return out;
+}
+
+bool ReachesOwnListener(const sockaddr_storage& destination,
+                        std::span<const sockaddr_storage> sources,
+                        uint16_t listen_port) {
+  if (PortOf(destination) != listen_port) return false;
+  return IsLoopback(destination) ||
+         std::any_of(sources.begin(), sources.end(),
+                     [&](const sockaddr_storage& s) { return SameIp(s, destination); });
 }
 
 }  // namespace tcpkali::engine

@@ -134,6 +134,14 @@ class SourceAddresses {
     const std::vector<sockaddr_storage>& destinations,
     const AddressProbe& probe);
 
+// True when a connection to `destination` reaches this host's own listener
+// on `listen_port`: the ports match and the address is loopback or one of
+// `sources` (the destination's source addresses: it is an address of this
+// host when it is among them).
+bool ReachesOwnListener(const sockaddr_storage& destination,
+                        std::span<const sockaddr_storage> sources,
+                        uint16_t listen_port);
+
 }  // namespace tcpkali::engine
 
 #endif  // TCPKALI_ENGINE_SOURCE_ADDRESSES_H_

@@ -237,5 +237,14 @@ TEST_CASE("the live kernel binds loopback addresses, not TEST-NET ones") {
   }
 }
 
+TEST_CASE("a destination reaches our own listener: its port, and loopback or ours") {
+  const std::vector<sockaddr_storage> eth0 = {Ip("192.0.2.2"), Ip("192.0.2.3")};
+  CHECK(ReachesOwnListener(Ip("127.0.0.1", 9000), {}, 9000));
+  CHECK(ReachesOwnListener(Ip("::1", 9000), {}, 9000));
+  CHECK(ReachesOwnListener(Ip("192.0.2.3", 9000), eth0, 9000));  // our address
+  CHECK_FALSE(ReachesOwnListener(Ip("127.0.0.1", 9001), {}, 9000));
+  CHECK_FALSE(ReachesOwnListener(Ip("192.0.2.1", 9000), eth0, 9000));  // a peer
+}
+
 }  // namespace
 }  // namespace tcpkali::engine

@@ -527,10 +527,15 @@ void Worker::EnterDrain() {
     // Our own sink reads until each client's FIN, so that what the clients
     // sent is also counted as received. Elsewhere the FIN can wait for the
     // process to exit: a FIN per connection costs as much as a connect.
-    for (uint32_t slot = 0; slot < client_slots_; ++slot) {
+    // A connection that --channel-bandwidth-downstream keeps from reading
+    // reads now: the sink to its client's FIN, the client to the sink's.
+    for (uint32_t slot = 0; slot < table_slots_; ++slot) {
       Connection& c = slab_[slot];
-      if (c.state == ConnState::kEstablished && !c.Has(kSendInFlight)) {
-        ShutWrite(c, slot);
+      if (c.state != ConnState::kEstablished) continue;
+      if (!c.Has(kIncoming) && !c.Has(kSendInFlight)) ShutWrite(c, slot);
+      if (downstream_ != nullptr && !WaitingForEcho(c) &&
+          c.scratch < kEchoBufferBase) {
+        ArmRecv(c, slot);
       }
     }
   }
@@ -554,7 +559,8 @@ uint64_t Worker::DrainProgress() {
 
 void Worker::OnDrainTimer() {
   const uint64_t bytes = DrainProgress();
-  if (bytes == drain_bytes_seen_ || now_ns_ >= drain_end_ns_) {
+  const bool idle = bytes == drain_bytes_seen_ && !plan_.clients_reach_own_listener;
+  if (idle || now_ns_ >= drain_end_ns_) {
     EnterStop();
     return;
   }

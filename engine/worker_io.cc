@@ -154,6 +154,7 @@ void Worker::OnRecv(Connection& c, uint32_t slot, const io_uring_cqe& cqe) {
 
 bool Worker::RecvPaused(uint32_t slot) const {
   if (downstream_ == nullptr) return false;
+  if (phase_ == Phase::kDrain && SelfSink()) return false;  // reads to the FIN
   return Due(*plan_.downstream_rate, downstream_[slot], now_ns_) == 0;
 }
 

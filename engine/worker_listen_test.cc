@@ -214,5 +214,69 @@ TEST_CASE("during the drain a receive stopped by -ENOBUFS is re-armed") {
   CHECK(h.ring().last_wait_timeout_ns() != 0);
 }
 
+// Lets a drain in which no byte moves run for `ns`, in 100 ms steps: true
+// while the worker is still draining.
+bool StillDrainingAfterStall(WorkerHarness& h, int64_t ns) {
+  bool draining = true;
+  for (int64_t t = 0; t < ns && draining; t += 100'000'000) {
+    h.Advance(100'000'000);
+    draining = h.Step();
+  }
+  return draining;
+}
+
+TEST_CASE("drain as our own sink: a stall is TCP retransmitting, not the end") {
+  // Under memory pressure the kernel drops segments and retries them after
+  // 200 ms, 400, 800...: no byte moves for a while, then the rest arrives.
+  // Where every client reaches our own listener, the sink is known to read
+  // it all, so only drain_max_ns ends such a drain early.
+  WorkerHarness h;
+  h.plan.clients_reach_own_listener = true;
+  StartSelfSink(h);
+  h.control.phase = Phase::kDrain;
+  REQUIRE(h.Step());
+  CHECK(StillDrainingAfterStall(h, 3 * h.plan.drain_idle_ns));
+  CHECK_FALSE(StillDrainingAfterStall(h, h.plan.drain_max_ns));
+}
+
+TEST_CASE("drain with a listener and clients elsewhere: a drain_idle_ns stall ends it") {
+  WorkerHarness h;
+  StartSelfSink(h);  // the clients' peer may be another host, which may not read
+  h.control.phase = Phase::kDrain;
+  REQUIRE(h.Step());
+  CHECK_FALSE(StillDrainingAfterStall(h, h.plan.drain_idle_ns + 200'000'000));
+}
+
+TEST_CASE("drain as our own sink: a client kept from reading reads to the sink's FIN") {
+  // --channel-bandwidth-downstream 0: neither end reads while running. The
+  // sink must read to its client's FIN, and the client, which closes only
+  // after the sink's FIN, must read to see it.
+  WorkerHarness h;
+  h.plan.downstream_rate = RateSpec{};  // 0 bytes/s: nothing is ever due
+  h.plan.clients_reach_own_listener = true;
+  StartSelfSink(h);
+  CHECK_FALSE(h.slot(0).Has(kRecvArmed));
+  CHECK_FALSE(h.slot(1).Has(kRecvArmed));
+  (void)h.NewSqes();
+
+  h.control.phase = Phase::kDrain;
+  CHECK(h.Step());
+  const std::vector<io_uring_sqe> sqes = h.NewSqes();
+  CHECK(CountOp(sqes, Op::kShutdown) == 1);
+  CHECK(CountOp(sqes, Op::kRecv) == 2);
+  CHECK(h.slot(0).Has(kRecvArmed));
+  CHECK(h.slot(1).Has(kRecvArmed));
+
+  REQUIRE(h.ring().CompleteLastTagged(Op::kShutdown, 0, 0));
+  SinkReadsToFin(h, "sent");
+  CHECK(h.Step());
+  REQUIRE(h.ring().CompleteLastTagged(Op::kClose, 1, 0));
+  REQUIRE(h.ring().CompleteLastTagged(Op::kRecv, 0, 0));  // the sink's FIN
+  CHECK(h.Step());
+  REQUIRE(h.ring().CompleteLastTagged(Op::kClose, 0, 0));
+  CHECK_FALSE(h.Step());
+  CHECK(h.counters().out_closed == 1);
+}
+
 }  // namespace
 }  // namespace tcpkali::engine

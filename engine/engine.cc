@@ -366,6 +366,13 @@ int RunLoadTest(const Config& config) {
                  "marker on its own (a greeting), skip those with "
                  "--latency-marker-skip\n");
   }
+  if (control.drain_cut_short.load() && config.verbosity >= 1) {
+    std::fprintf(stderr,
+                 "tcpkali: warning: connections still had bytes on their way "
+                 "to this process's own sink %gs after the run; those are "
+                 "counted as sent, not as received\n",
+                 plan.drain_max_ns / 1e9);
+  }
   const std::string summary =
       config.json ? stats::FormatJson(report) : stats::FormatText(report);
   std::fputs(summary.c_str(), stdout);

@@ -141,6 +141,9 @@ struct RunControl {
   // Bytes moved while draining, summed over the workers (each adds its own
   // at its drain timer): one worker's clients may wait on another's reads.
   std::atomic<uint64_t> drain_progress{0};
+  // A drain as our own sink reached drain_max_ns before every connection
+  // had been read to its end: bytes sent may exceed bytes received.
+  std::atomic<bool> drain_cut_short{false};
 
   // Start barrier: each worker reports its setup result once.
   std::mutex mu;

@@ -561,6 +561,7 @@ void Worker::OnDrainTimer() {
   const uint64_t bytes = DrainProgress();
   const bool idle = bytes == drain_bytes_seen_ && !plan_.clients_reach_own_listener;
   if (idle || now_ns_ >= drain_end_ns_) {
+    if (plan_.clients_reach_own_listener) control_.drain_cut_short.store(true);
     EnterStop();
     return;
   }

@@ -187,12 +187,10 @@ std::string IpToString(const sockaddr_storage& address) {
 
 std::string EndpointToString(const sockaddr_storage& address) {
   if (address.ss_family == AF_INET) {
-    const auto& sin = reinterpret_cast<const sockaddr_in&>(address);
-    return absl::StrCat(IpToString(address), ":", ntohs(sin.sin_port));
+    return absl::StrCat(IpToString(address), ":", PortOf(address));
   }
   if (address.ss_family == AF_INET6) {
-    const auto& sin6 = reinterpret_cast<const sockaddr_in6&>(address);
-    return absl::StrCat("[", IpToString(address), "]:", ntohs(sin6.sin6_port));
+    return absl::StrCat("[", IpToString(address), "]:", PortOf(address));
   }
   return "?";
 }

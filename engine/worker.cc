@@ -559,10 +559,14 @@ uint64_t Worker::DrainProgress() {
 
 void Worker::OnDrainTimer() {
   const uint64_t bytes = DrainProgress();
-  const bool idle = bytes == drain_bytes_seen_ && !plan_.clients_reach_own_listener;
-  if (idle || now_ns_ >= drain_end_ns_) {
+  if (now_ns_ >= drain_end_ns_) {
+    // Our own sink's drain ends only here or complete (DrainComplete()).
     if (plan_.clients_reach_own_listener) control_.drain_cut_short.store(true);
     EnterStop();
+    return;
+  }
+  if (bytes == drain_bytes_seen_ && !plan_.clients_reach_own_listener) {
+    EnterStop();  // a peer that has stopped reading
     return;
   }
   drain_bytes_seen_ = bytes;
